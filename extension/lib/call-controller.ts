@@ -1,0 +1,206 @@
+/**
+ * The background's call logic: the one place that knows the call's state. It
+ * drives the socket, the offscreen document and the permission tab, and
+ * every state change goes through `dispatch` (reduce → persist → tell views).
+ */
+import type { Ack, AckBodies, QueueJoinPayload, SignalData } from '../../shared/protocol';
+import { reduce, type CallEvent, type CallState, type MediaFailure } from './call-state';
+import { sendMessage } from './messages';
+import { closeOffscreenDocument, ensureOffscreenDocument } from './offscreen';
+import { callStateItem, installIdItem, serverUrlItem } from './settings';
+import { openSignaling, type SignalingSocket } from './signaling';
+
+export interface CallControllerDeps {
+  /** Called with every new state (views subscribe through it). */
+  publish(state: CallState): void;
+}
+
+const PERMISSION_PAGE = 'permission.html';
+
+export class CallController {
+  #state!: CallState;
+  #socket?: SignalingSocket;
+  readonly ready: Promise<void>;
+
+  constructor(private readonly deps: CallControllerDeps) {
+    this.ready = this.#restore();
+  }
+
+  get state(): CallState {
+    return this.#state;
+  }
+
+  /** Start pressed: camera first (asking in a tab if needed), then the queue. */
+  async start(): Promise<void> {
+    await this.ready;
+    if (this.#state.phase === 'waiting' || this.#state.phase === 'matched') return;
+    this.#dispatch({ type: 'start' });
+    const media = await this.#acquireMedia();
+    if (!media.ok) {
+      if (media.failure === 'denied') {
+        this.#dispatch({ type: 'needs-permission' });
+        await chrome.tabs.create({ url: chrome.runtime.getURL(PERMISSION_PAGE) });
+      } else {
+        this.#dispatch({ type: 'problem', problem: { kind: 'media', failure: media.failure } });
+        await closeOffscreenDocument();
+      }
+      return;
+    }
+    await this.#join();
+  }
+
+  /** The permission page got access: carry on with the start the person asked for. */
+  async permissionGranted(): Promise<void> {
+    await this.ready;
+    if (this.#state.phase === 'permission') await this.start();
+  }
+
+  async next(): Promise<void> {
+    await this.ready;
+    const { phase } = this.#state;
+    if (phase === 'idle' || phase === 'permission') return this.start();
+    if (phase === 'matched') await sendMessage('offscreen:hang-up').catch(() => {});
+    if (phase === 'matched' || phase === 'partner-left') {
+      this.#dispatch({ type: 'queued' });
+      const ack = await this.#emit('queue:next', {});
+      if (ack && !ack.ok) this.#serverError(ack.error.message);
+      else if (ack?.ok && this.#state.phase === 'waiting') this.#dispatch({ type: 'stats', stats: ack.stats });
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.ready;
+    const socket = this.#socket;
+    this.#socket = undefined;
+    this.#dispatch({ type: 'stopped' });
+    if (socket?.connected) await socket.timeout(2000).emitWithAck('queue:leave', {}).catch(() => {});
+    socket?.disconnect();
+    await closeOffscreenDocument().catch(() => {});
+  }
+
+  /** Retry pressed after an error: start over. */
+  async retry(): Promise<void> {
+    await this.ready;
+    this.#socket?.disconnect();
+    this.#socket = undefined;
+    await this.start();
+  }
+
+  async sendChat(text: string) {
+    await this.ready;
+    const matchId = this.#state.matchId;
+    if (this.#state.phase !== 'matched' || !matchId) return { ok: false as const, reason: 'no_call' as const };
+    const result = await sendMessage('offscreen:chat', { matchId, text });
+    if (result.ok) this.#dispatch({ type: 'chat', matchId, line: { from: 'me', text, at: Date.now() } });
+    return result;
+  }
+
+  // ---- from the offscreen document -------------------------------------------
+
+  relaySignal(matchId: string, data: SignalData): void {
+    if (matchId !== this.#state.matchId) return;
+    this.#socket?.emit('signal', { matchId, data }, (ack) => {
+      if (!ack.ok && ack.error.code !== 'stale_match') console.warn('signal refused', ack.error);
+    });
+  }
+
+  dispatchExternal(event: CallEvent): void {
+    this.#dispatch(event);
+  }
+
+  // ---- internals ---------------------------------------------------------------
+
+  #dispatch(event: CallEvent): void {
+    const next = reduce(this.#state, event);
+    if (next === this.#state) return;
+    this.#state = next;
+    void callStateItem.setValue(next);
+    this.deps.publish(next);
+  }
+
+  async #restore(): Promise<void> {
+    this.#state = await callStateItem.getValue();
+    // A restarted worker lost its socket, and with it the server's side of any call or search.
+    if (this.#state.phase === 'waiting' || this.#state.phase === 'matched' || this.#state.phase === 'connecting') {
+      queueMicrotask(() => void this.#resume());
+    }
+  }
+
+  async #resume(): Promise<void> {
+    await sendMessage('offscreen:hang-up').catch(() => {});
+    this.#dispatch({ type: 'start' });
+    const media = await this.#acquireMedia();
+    if (!media.ok) return this.#dispatch({ type: 'problem', problem: { kind: 'media', failure: media.failure } });
+    await this.#join();
+  }
+
+  async #acquireMedia(): Promise<{ ok: true } | { ok: false; failure: MediaFailure }> {
+    try {
+      await ensureOffscreenDocument();
+      return await sendMessage('offscreen:acquire-media');
+    } catch (error) {
+      console.error('offscreen document failed', error);
+      return { ok: false, failure: 'other' };
+    }
+  }
+
+  /** Connects if needed, then queue:join. On reconnect the socket's own handler joins again. */
+  async #join(): Promise<void> {
+    const socket = await this.#connect();
+    if (!socket.connected) return; // the 'connect' handler joins once the server answers
+    const ack = await this.#emit('queue:join', {});
+    if (!ack) return;
+    if (!ack.ok) return this.#serverError(ack.error.message);
+    if (this.#state.phase === 'connecting') this.#dispatch({ type: 'queued', stats: ack.stats });
+  }
+
+  /** queue:join / queue:next (same ack shape); undefined when offline or timed out (the disconnect handler reports it). */
+  async #emit(event: 'queue:join' | 'queue:next', payload: QueueJoinPayload): Promise<Ack<AckBodies['queue:join']> | undefined> {
+    const socket = this.#socket;
+    if (!socket?.connected) return undefined;
+    return socket.timeout(5000).emitWithAck(event as 'queue:join', payload).catch(() => undefined);
+  }
+
+  #serverError(message: string): void {
+    this.#dispatch({ type: 'problem', problem: { kind: 'server_error', message } });
+  }
+
+  async #connect(): Promise<SignalingSocket> {
+    if (this.#socket) return this.#socket;
+    const [url, installId] = await Promise.all([serverUrlItem.getValue(), installIdItem.getValue()]);
+    const socket = openSignaling(url, installId);
+    this.#socket = socket;
+
+    socket.on('connect', () => {
+      this.#dispatch({ type: 'server-reachable' });
+      // (Re)connected while the person wants to talk: (re)join; the server forgot us on disconnect.
+      if (this.#state.phase === 'connecting' || this.#state.phase === 'waiting') void this.#join();
+    });
+    socket.on('connect_error', () => this.#dispatch({ type: 'problem', problem: { kind: 'server_unreachable' } }));
+    socket.on('disconnect', (reason) => {
+      if (this.#socket !== socket || reason === 'io client disconnect') return;
+      if (this.#state.phase === 'matched') void sendMessage('offscreen:hang-up').catch(() => {});
+      this.#dispatch({ type: 'problem', problem: { kind: 'server_unreachable' } });
+    });
+    socket.on('stats', (stats) => this.#dispatch({ type: 'stats', stats }));
+    socket.on('match:found', (match) => {
+      this.#dispatch({ type: 'matched', matchId: match.matchId, commonInterests: match.commonInterests });
+      void sendMessage('offscreen:call', {
+        matchId: match.matchId,
+        polite: match.polite,
+        role: match.role,
+        iceServers: match.iceServers,
+      });
+    });
+    socket.on('signal', ({ matchId, data }) => {
+      if (matchId === this.#state.matchId) void sendMessage('offscreen:signal', { matchId, data });
+    });
+    socket.on('match:ended', ({ matchId, reason }) => {
+      if (matchId !== this.#state.matchId) return;
+      void sendMessage('offscreen:hang-up').catch(() => {});
+      this.#dispatch({ type: 'partner-ended', matchId, reason });
+    });
+    socket.on('server:closing', () => this.#dispatch({ type: 'problem', problem: { kind: 'server_unreachable' } }));
+    return socket;
+  }
+}

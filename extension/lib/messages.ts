@@ -1,0 +1,52 @@
+/**
+ * Typed one-shot messages between the extension's own contexts (views,
+ * background, offscreen document, permission page), one map for all. Each
+ * message has exactly one receiving context; handlers check that the sender is
+ * this extension.
+ */
+import { defineExtensionMessaging, type ExtensionMessage } from '@webext-core/messaging';
+import type { IceServer, MatchFound, SignalData } from '../../shared/protocol';
+import type { MediaFailure, RtcPhase } from './call-state';
+
+export interface CallTarget {
+  matchId: string;
+  polite: boolean;
+  role: MatchFound['role'];
+  iceServers: IceServer[];
+}
+
+export type MediaResult = { ok: true } | { ok: false; failure: MediaFailure };
+export type SendResult = { ok: true } | { ok: false; reason: 'channel_not_open' | 'no_call' };
+
+export interface ProtocolMap {
+  // views → background
+  'call:start'(): void;
+  'call:next'(): void;
+  'call:stop'(): void;
+  'call:retry'(): void;
+  'chat:send'(text: string): SendResult;
+  // permission page → background
+  'permission:granted'(): void;
+  // offscreen → background
+  'rtc:signal'(signal: { matchId: string; data: SignalData }): void;
+  'rtc:phase'(update: { matchId: string; phase: RtcPhase; remoteVideo: boolean }): void;
+  'chat:received'(message: { matchId: string; text: string; at: number }): void;
+  // background → offscreen
+  'offscreen:acquire-media'(): MediaResult;
+  'offscreen:release-media'(): void;
+  'offscreen:call'(target: CallTarget): void;
+  'offscreen:signal'(signal: { matchId: string; data: SignalData }): void;
+  'offscreen:hang-up'(): void;
+  'offscreen:chat'(message: { matchId: string; text: string }): SendResult;
+  'offscreen:status'(): { matchId?: string; hasMedia: boolean };
+  // view → offscreen: the fallback video bridge (see rtc/view-bridge.ts)
+  'bridge:open'(offer: { bridgeId: string; sdp: string }): { sdp: string };
+  'bridge:close'(bridgeId: string): void;
+}
+
+export const { sendMessage, onMessage } = defineExtensionMessaging<ProtocolMap>();
+
+/** Only this extension's own pages and worker may talk to us. */
+export function fromThisExtension(message: ExtensionMessage): boolean {
+  return message.sender.id === chrome.runtime.id;
+}

@@ -1,0 +1,46 @@
+import type { CallState, Problem } from '../../lib/call-state';
+import { t, type MessageKey } from '../i18n';
+
+const MEDIA_PROBLEMS: Record<string, MessageKey> = {
+  denied: 'problemCameraDenied',
+  no_device: 'problemNoCamera',
+  in_use: 'problemCameraInUse',
+  other: 'problemCameraOther',
+};
+
+export function problemText(problem: Problem): string {
+  switch (problem.kind) {
+    case 'server_unreachable':
+      return t('problemServerUnreachable');
+    case 'media':
+      return t(MEDIA_PROBLEMS[problem.failure] ?? 'problemCameraOther');
+    case 'server_error':
+      return t('problemServerError', problem.message);
+  }
+}
+
+/** The words over the stranger's video: what is happening and what to do next. */
+export function StageMessage({ state }: { state: CallState }) {
+  if (state.problem) return <p class="stage-message error" role="alert">{problemText(state.problem)}</p>;
+  switch (state.phase) {
+    case 'idle':
+      return <p class="stage-message">{t('idleHint')}</p>;
+    case 'permission':
+      return <p class="stage-message">{t('permissionHint')}</p>;
+    case 'connecting':
+      return <p class="stage-message"><span class="spinner" aria-hidden="true" />{t('connecting')}</p>;
+    case 'waiting':
+      return (
+        <p class="stage-message">
+          <span class="spinner" aria-hidden="true" />
+          {t('lookingForSomeone')}
+          {state.stats && <span class="stats">{t('statsLine', [String(state.stats.online), String(state.stats.waiting)])}</span>}
+        </p>
+      );
+    case 'partner-left':
+      return <p class="stage-message notice">{t(state.endedReason === 'next' ? 'strangerSkipped' : 'strangerLeft')}</p>;
+    case 'matched':
+      if (state.rtc === 'failed') return <p class="stage-message error">{t('connectionFailed')}</p>;
+      return state.remoteVideo ? null : <p class="stage-message"><span class="spinner" aria-hidden="true" />{t('connectingVideo')}</p>;
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Configuration from the environment (and a .env file if present, read by
+ * Node itself), validated once at start. A bad value stops the server with a
+ * message naming the variable and what it expected.
+ */
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { EXTENSION_ORIGIN } from '../shared/extension-id';
+import { IceServer } from '../shared/protocol';
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const jsonArray = <T extends z.ZodType>(item: T) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'expected JSON' });
+      return z.NEVER;
+    }
+  }).pipe(z.array(item));
+
+export const ConfigSchema = z.object({
+  PORT: int(0, 65535).default(3000),
+  HOST: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
+  /** Comma-separated origins; an entry ending in ":*" allows any port. */
+  ALLOWED_ORIGINS: z
+    .string()
+    .default(`${EXTENSION_ORIGIN},http://localhost:*,http://127.0.0.1:*`)
+    .transform((list) => list.split(',').map((origin) => origin.trim()).filter(Boolean)),
+  ICE_SERVERS: jsonArray(IceServer).default([{ urls: 'stun:stun.l.google.com:19302' }]),
+  INTEREST_WAIT_MS: int(0, 60_000).default(3000),
+  STATS_INTERVAL_MS: int(1000, 60_000).default(1000),
+  RATE_QUEUE_POINTS: int(1, 10_000).default(30),
+  RATE_QUEUE_WINDOW_S: int(1, 3600).default(10),
+  RATE_SIGNAL_POINTS: int(1, 100_000).default(300),
+  RATE_SIGNAL_WINDOW_S: int(1, 3600).default(10),
+  SHUTDOWN_GRACE_MS: int(0, 60_000).default(2000),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+export class ConfigError extends Error {}
+
+/** Parses an environment; throws ConfigError listing every bad variable. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  // Empty strings mean "unset", as in a .env file with `KEY=`.
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+  const result = ConfigSchema.safeParse(present);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+export function loadConfig(): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return parseConfig(process.env);
+}

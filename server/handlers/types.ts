@@ -1,0 +1,21 @@
+import type { Logger } from 'pino';
+import type { z } from 'zod';
+import type { AckBodies, ClientEventName } from '../../shared/protocol';
+import { CLIENT_EVENTS } from '../../shared/protocol';
+import type { Matchmaker } from '../services/matchmaker';
+
+export interface HandlerContext {
+  socketId: string;
+  matchmaker: Matchmaker;
+  log: Logger;
+}
+
+export type PayloadOf<E extends ClientEventName> = z.infer<(typeof CLIENT_EVENTS)[E]>;
+
+/** One client event: which rate bucket it spends from and what it does with a valid payload. */
+export interface EventHandler<E extends ClientEventName> {
+  readonly event: E;
+  readonly bucket: 'queue' | 'signal';
+  /** Runs with an already validated payload; throws MatchmakerError to refuse. */
+  handle(ctx: HandlerContext, payload: PayloadOf<E>): AckBodies[E];
+}

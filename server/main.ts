@@ -1,0 +1,42 @@
+/** Entry point: `npm run server`. Reads config, opens the store, listens, closes cleanly on SIGTERM/SIGINT. */
+import { createTabcallServer } from './app';
+import { ConfigError, loadConfig } from './config';
+import { createLogger } from './logger';
+import { openStore } from './store';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(2);
+  }
+  const log = createLogger(config.LOG_LEVEL);
+  const store = await openStore(config.MONGODB_URI, log);
+  const server = createTabcallServer(config, { store, log });
+  const port = await server.listen(config.PORT, config.HOST);
+  if (config.ICE_SERVERS.every((server) => !server.username)) {
+    log.warn('No TURN server configured: peers connect directly and can see each other\'s IP address.');
+  }
+  log.info({ port, store: store.kind }, `Tabcall server listening on http://localhost:${port} (store: ${store.kind})`);
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      log.info({ signal }, 'shutting down: telling clients, ending calls');
+      server.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'unclean shutdown');
+          process.exit(1);
+        },
+      );
+    });
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error('Tabcall server failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

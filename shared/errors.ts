@@ -1,0 +1,17 @@
+/** Stable error codes: clients branch on these, so never rename one. */
+export const ERROR_CODES = [
+  'invalid_payload', // the payload does not match the event's schema
+  'no_ack', // the event was sent without an acknowledgement callback
+  'unknown_event', // no such client event
+  'in_match', // queue:join while matched
+  'not_in_match', // signal while not matched
+  'stale_match', // signal for a match that is not your current one
+  'rate_limited', // too many events; retry after error.retryAfterMs
+  'internal', // a server fault; safe to retry
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Reasons the server refuses a connection at the handshake (connect_error's message). */
+export const HANDSHAKE_ERRORS = ['origin_refused', 'invalid_install_id'] as const;
+export type HandshakeError = (typeof HANDSHAKE_ERRORS)[number];

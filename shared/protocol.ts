@@ -1,0 +1,144 @@
+/**
+ * The wire protocol between the extension and the server: one zod schema per
+ * payload, the TypeScript types derived from them, and Socket.IO's typed event
+ * maps. docs/protocol.md describes exactly this file; tests/unit/protocol-doc
+ * checks that every event here is documented there.
+ */
+import { z } from 'zod';
+import { ERROR_CODES } from './errors';
+import { LIMITS } from './limits';
+
+export const PROTOCOL_VERSION = 1;
+
+// ---- handshake --------------------------------------------------------------
+
+export const HandshakeAuth = z.strictObject({
+  /** A random UUID the extension generates once and keeps; never shown to anyone else. */
+  installId: z.uuid(),
+});
+export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
+
+// ---- building blocks --------------------------------------------------------
+
+export const MatchId = z.string().min(1).max(LIMITS.matchIdLength);
+
+const SessionDescription = z.strictObject({
+  type: z.enum(['offer', 'answer']),
+  sdp: z.string().min(1).max(LIMITS.sdpLength),
+});
+
+const IceCandidate = z.strictObject({
+  candidate: z.string().max(LIMITS.candidateLength),
+  sdpMid: z.string().max(LIMITS.shortString).nullable().optional(),
+  sdpMLineIndex: z.int().min(0).max(255).nullable().optional(),
+  usernameFragment: z.string().max(LIMITS.shortString).nullable().optional(),
+});
+
+/** A description or a trickled candidate; `candidate: null` means end of candidates. */
+export const SignalData = z.union([
+  z.strictObject({ description: SessionDescription }),
+  z.strictObject({ candidate: IceCandidate.nullable() }),
+]);
+export type SignalData = z.infer<typeof SignalData>;
+
+// ---- client → server --------------------------------------------------------
+
+export const QueueJoinPayload = z.strictObject({
+  interests: z.array(z.string().max(64)).max(LIMITS.interests).optional(),
+});
+export const EmptyPayload = z.strictObject({});
+export const SignalPayload = z.strictObject({ matchId: MatchId, data: SignalData });
+
+export type QueueJoinPayload = z.infer<typeof QueueJoinPayload>;
+export type EmptyPayload = z.infer<typeof EmptyPayload>;
+export type SignalPayload = z.infer<typeof SignalPayload>;
+
+/** Schema of each client event's payload, keyed by event name. */
+export const CLIENT_EVENTS = {
+  'queue:join': QueueJoinPayload,
+  'queue:next': EmptyPayload,
+  'queue:leave': EmptyPayload,
+  signal: SignalPayload,
+} as const;
+export type ClientEventName = keyof typeof CLIENT_EVENTS;
+
+// ---- acknowledgements -------------------------------------------------------
+
+export const Stats = z.strictObject({ online: z.int().min(0), waiting: z.int().min(0) });
+export type Stats = z.infer<typeof Stats>;
+
+export const ErrorBody = z.strictObject({
+  code: z.enum(ERROR_CODES),
+  message: z.string(),
+  retryAfterMs: z.int().min(0).optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+export type AckError = { ok: false; error: ErrorBody };
+export type Ack<T extends object = object> = ({ ok: true } & T) | AckError;
+
+/** What each client event's acknowledgement carries when it succeeds. */
+export interface AckBodies {
+  'queue:join': { state: 'waiting' | 'matched'; stats: Stats };
+  'queue:next': { state: 'waiting' | 'matched'; stats: Stats };
+  'queue:leave': { state: 'idle' };
+  signal: object;
+}
+
+// ---- server → client --------------------------------------------------------
+
+export const IceServer = z.strictObject({
+  urls: z.union([z.string(), z.array(z.string())]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type IceServer = z.infer<typeof IceServer>;
+
+export const MatchFound = z.strictObject({
+  matchId: MatchId,
+  /** The offerer creates the first offer; the answerer waits for it. */
+  role: z.enum(['offerer', 'answerer']),
+  /** Perfect negotiation: the polite side rolls back on glare. Always the answerer. */
+  polite: z.boolean(),
+  iceServers: z.array(IceServer),
+  /** Interests both people listed, normalised. */
+  commonInterests: z.array(z.string()),
+});
+export type MatchFound = z.infer<typeof MatchFound>;
+
+export const END_REASONS = ['next', 'left', 'disconnected', 'server_shutdown'] as const;
+export const EndReason = z.enum(END_REASONS);
+export type EndReason = z.infer<typeof EndReason>;
+
+export const MatchEnded = z.strictObject({ matchId: MatchId, reason: EndReason });
+export type MatchEnded = z.infer<typeof MatchEnded>;
+
+export const ServerClosing = z.strictObject({ reconnectAfterMs: z.int().min(0) });
+export type ServerClosing = z.infer<typeof ServerClosing>;
+
+export const ProtocolError = z.strictObject({ event: z.string().max(100), error: ErrorBody });
+export type ProtocolError = z.infer<typeof ProtocolError>;
+
+// ---- Socket.IO event maps ---------------------------------------------------
+
+type AckFn<E extends ClientEventName> = (ack: Ack<AckBodies[E]>) => void;
+
+export interface ClientToServerEvents {
+  'queue:join': (payload: QueueJoinPayload, ack: AckFn<'queue:join'>) => void;
+  'queue:next': (payload: EmptyPayload, ack: AckFn<'queue:next'>) => void;
+  'queue:leave': (payload: EmptyPayload, ack: AckFn<'queue:leave'>) => void;
+  signal: (payload: SignalPayload, ack: AckFn<'signal'>) => void;
+}
+
+export interface ServerToClientEvents {
+  'match:found': (payload: MatchFound) => void;
+  'match:ended': (payload: MatchEnded) => void;
+  signal: (payload: SignalPayload) => void;
+  stats: (payload: Stats) => void;
+  /** The server is shutting down; reconnect after the given delay. */
+  'server:closing': (payload: ServerClosing) => void;
+  /** An event that could not be acknowledged (unknown event or no ack callback). */
+  'protocol:error': (payload: ProtocolError) => void;
+}
+
+export const SERVER_EVENTS = ['match:found', 'match:ended', 'signal', 'stats', 'server:closing', 'protocol:error'] as const;

@@ -1,0 +1,85 @@
+/**
+ * One contract, every store: the embedded store and Mongoose (against jongodb,
+ * or a real MongoDB when MONGODB_URI is set) must behave identically.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../server/store/memory-store';
+import { MongooseStore } from '../../server/store/mongoose-store';
+import { StoreUnavailableError, type CallRecord, type Store } from '../../server/store';
+import { startTestMongo, type TestMongo } from '../helpers/mongo';
+
+function call(overrides: Partial<CallRecord> = {}): CallRecord {
+  const startedAt = new Date(Date.UTC(2026, 10, 25, 12, 0, 0));
+  return { matchId: randomUUID(), startedAt, endedAt: new Date(startedAt.getTime() + 61_500), endReason: 'next', durationMs: 61_500, ...overrides };
+}
+
+function contract(name: string, open: () => Promise<Store>) {
+  describe(`store contract: ${name}`, () => {
+    let store: Store;
+    beforeAll(async () => {
+      store = await open();
+    });
+    afterAll(() => store.close());
+
+    it('saves a call record and finds it by match id, with the same values', async () => {
+      const record = call();
+      await store.recordCall(record);
+      expect(await store.findCall(record.matchId)).toEqual(record);
+    });
+
+    it('returns undefined for an unknown match', async () => {
+      expect(await store.findCall(randomUUID())).toBeUndefined();
+    });
+
+    it('keeps the first record when the same match is saved twice', async () => {
+      const first = call({ endReason: 'left' });
+      await store.recordCall(first);
+      await store.recordCall({ ...first, endReason: 'disconnected' });
+      expect(await store.findCall(first.matchId)).toEqual(first);
+    });
+
+    it('counts calls and lists the most recent first', async () => {
+      const before = await store.countCalls();
+      const base = Date.UTC(2030, 0, 1);
+      const records = [3, 1, 2].map((n) => call({ endedAt: new Date(base + n * 1000), startedAt: new Date(base), durationMs: n * 1000 }));
+      for (const record of records) await store.recordCall(record);
+      expect(await store.countCalls()).toBe(before + 3);
+      const recent = await store.recentCalls(3);
+      expect(recent.map((r) => r.durationMs)).toEqual([3000, 2000, 1000]);
+    });
+
+    it('stores exactly the call facts and nothing else', async () => {
+      const record = call();
+      await store.recordCall({ ...record, ...({ sdp: 'secret', ip: '10.0.0.1' } as object) } as CallRecord);
+      expect(Object.keys((await store.findCall(record.matchId))!).sort()).toEqual(['durationMs', 'endReason', 'endedAt', 'matchId', 'startedAt']);
+    });
+  });
+}
+
+contract('memory', async () => new MemoryStore());
+
+let mongo: TestMongo;
+contract('mongoose', async () => {
+  mongo = await startTestMongo();
+  return MongooseStore.connect(mongo.uri);
+});
+afterAll(() => mongo?.stop());
+
+describe('mongoose store when the database is away', () => {
+  it('fails fast with a clear error instead of hanging', async () => {
+    const startedAt = Date.now();
+    await expect(MongooseStore.connect('mongodb://127.0.0.1:1/tabcall', { serverSelectionTimeoutMS: 500 })).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+  });
+
+  it('a query on a lost connection errors instead of queueing', async () => {
+    const m = await startTestMongo();
+    const store = await MongooseStore.connect(m.uri, { serverSelectionTimeoutMS: 500 });
+    await m.stop();
+    const startedAt = Date.now();
+    await expect(store.countCalls()).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - startedAt).toBeLessThan(5000);
+    await store.close();
+  });
+});

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from '../../server/config';
+import { EXTENSION_ID, EXTENSION_ORIGIN, EXTENSION_PUBLIC_KEY } from '../../shared/extension-id';
+import { normaliseInterests } from '../../shared/interests';
+
+describe('config', () => {
+  it('has working defaults, allowing the extension and localhost', () => {
+    const config = parseConfig({});
+    expect(config.PORT).toBe(3000);
+    expect(config.MONGODB_URI).toBeUndefined();
+    expect(config.ALLOWED_ORIGINS).toEqual([EXTENSION_ORIGIN, 'http://localhost:*', 'http://127.0.0.1:*']);
+  });
+
+  it('names every bad variable and what it expected', () => {
+    expect(() => parseConfig({ PORT: 'eighty', ICE_SERVERS: '{not json', MONGODB_URI: 'postgres://x' })).toThrow(ConfigError);
+    try {
+      parseConfig({ PORT: 'eighty', ICE_SERVERS: '{not json', MONGODB_URI: 'postgres://x' });
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toMatch(/PORT: .*number/i);
+      expect(message).toContain('ICE_SERVERS: expected JSON');
+      expect(message).toContain('MONGODB_URI: expected a mongodb://');
+    }
+  });
+
+  it('treats empty values as unset', () => {
+    expect(parseConfig({ PORT: '', MONGODB_URI: '' }).PORT).toBe(3000);
+  });
+});
+
+describe('extension id', () => {
+  it('is derived from the manifest key', () => {
+    const der = Buffer.from(EXTENSION_PUBLIC_KEY, 'base64');
+    const hex = createHash('sha256').update(der).digest('hex').slice(0, 32);
+    expect([...hex].map((h) => String.fromCharCode(97 + parseInt(h, 16))).join('')).toBe(EXTENSION_ID);
+  });
+});
+
+describe('interests', () => {
+  it('normalises, dedupes and bounds', () => {
+    expect(normaliseInterests(['  Chess ', 'CHESS', '', 'Board   Games', 'x'.repeat(40), 'a', 'b', 'c'])).toEqual([
+      'chess',
+      'board games',
+      'x'.repeat(24),
+      'a',
+      'b',
+    ]);
+  });
+});

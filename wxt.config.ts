@@ -1,0 +1,22 @@
+import { defineConfig } from 'wxt';
+import { EXTENSION_PUBLIC_KEY } from './shared/extension-id';
+
+export default defineConfig({
+  srcDir: 'extension',
+  // wxt/browser is the webextension-polyfill: promise-based browser.* in every context.
+  modules: ['@wxt-dev/webextension-polyfill'],
+  publicDir: 'extension/public',
+  outDir: '.output',
+  manifest: {
+    name: '__MSG_extName__',
+    description: '__MSG_extDescription__',
+    default_locale: 'en',
+    key: EXTENSION_PUBLIC_KEY,
+    permissions: ['offscreen', 'storage', 'sidePanel'],
+    host_permissions: [],
+    action: { default_title: 'Tabcall' },
+  },
+  vite: () => ({
+    esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
+  }),
+});
