@@ -6,7 +6,7 @@
 import type { Ack, AckBodies, QueueJoinPayload, SignalData } from '../../shared/protocol';
 import { reduce, type CallEvent, type CallState, type MediaFailure } from './call-state';
 import { sendMessage } from './messages';
-import { closeOffscreenDocument, ensureOffscreenDocument } from './offscreen';
+import { ensureOffscreenDocument } from './offscreen';
 import { callStateItem, installIdItem, serverUrlItem } from './settings';
 import { openSignaling, type SignalingSocket } from './signaling';
 
@@ -42,7 +42,6 @@ export class CallController {
         await chrome.tabs.create({ url: chrome.runtime.getURL(PERMISSION_PAGE) });
       } else {
         this.#dispatch({ type: 'problem', problem: { kind: 'media', failure: media.failure } });
-        await closeOffscreenDocument();
       }
       return;
     }
@@ -75,7 +74,8 @@ export class CallController {
     this.#dispatch({ type: 'stopped' });
     if (socket?.connected) await socket.timeout(2000).emitWithAck('queue:leave', {}).catch(() => {});
     socket?.disconnect();
-    await closeOffscreenDocument().catch(() => {});
+    // The camera goes off now; the document stays, so the next Start skips creating it.
+    await sendMessage('offscreen:release-media').catch(() => {});
   }
 
   /** Retry pressed after an error: start over. */

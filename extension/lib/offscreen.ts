@@ -23,7 +23,3 @@ export async function ensureOffscreenDocument(): Promise<void> {
   });
   return creating;
 }
-
-export async function closeOffscreenDocument(): Promise<void> {
-  if (await hasOffscreenDocument()) await chrome.offscreen.closeDocument();
-}

@@ -10,21 +10,29 @@ const forceBridge = new URLSearchParams(location.search).get('video') === 'bridg
  * otherwise through one loopback bridge per active stretch of the call.
  */
 export function useViewStreams(state: CallState | undefined): ViewStreams | undefined {
-  const active = state !== undefined && ['waiting', 'matched', 'partner-left'].includes(state.phase);
+  const active = state !== undefined && ['connecting', 'waiting', 'matched', 'partner-left'].includes(state.phase);
   const [bridge, setBridge] = useState<ViewStreams>();
 
   useEffect(() => {
-    if (!active || (!forceBridge && findOffscreenMedia())) return;
+    if (!active) return;
     let closed = false;
     let opened: ViewStreams | undefined;
-    bridgeStreams().then(
-      (streams) => {
-        if (closed) return streams.close();
-        opened = streams;
-        setBridge(streams);
-      },
-      (error: unknown) => console.warn('video bridge failed', error),
-    );
+    // The offscreen document may still be starting: retry until it answers, or until its
+    // window turns out to be reachable directly, which needs no bridge.
+    const open = () => {
+      if (closed || (!forceBridge && findOffscreenMedia())) return;
+      bridgeStreams().then(
+        (streams) => {
+          if (closed) return streams.close();
+          opened = streams;
+          setBridge(streams);
+        },
+        () => {
+          if (!closed) setTimeout(open, 300);
+        },
+      );
+    };
+    open();
     return () => {
       closed = true;
       opened?.close();
@@ -33,5 +41,5 @@ export function useViewStreams(state: CallState | undefined): ViewStreams | unde
   }, [active]);
 
   if (!active) return undefined;
-  return bridge ?? (forceBridge ? undefined : directStreams());
+  return (forceBridge ? undefined : directStreams()) ?? bridge;
 }

@@ -72,8 +72,8 @@ describe('a call between two browsers', () => {
   it('shows each the stranger\'s live video, directly in one and through the bridge in the other', async () => {
     await alice.waitForFunction(() => !document.querySelector('.stage-message'), { timeout: 15_000 });
     await bob.waitForFunction(() => !document.querySelector('.stage-message'), { timeout: 15_000 });
-    expect(await alice.$eval('.stage', (el) => el.getAttribute('data-video-path'))).toBe('direct');
-    expect(await bob.$eval('.stage', (el) => el.getAttribute('data-video-path'))).toBe('bridge');
+    await alice.waitForSelector('.stage[data-video-path="direct"]', { timeout: 5000 });
+    await bob.waitForSelector('.stage[data-video-path="bridge"]', { timeout: 5000 });
     await expectStrangerVideo(alice);
     await expectStrangerVideo(bob);
     const own = await sampleVideo(alice, 'You', 1000);

@@ -1,0 +1,203 @@
+/**
+ * npm run bench:server — the signaling server against baselines measured in
+ * the same run, each server in its own process on loopback:
+ *  1. signal relay latency A → server → B (p50/p99): Tabcall, a bare
+ *     Socket.IO relay with no logic, and the PeerJS server (npm `peer`, if it
+ *     installs);
+ *  2. pairing latency and pairings/s with 1,000 people already waiting;
+ *  3. heap per idle connection at 3,000 connections.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { io, type Socket } from 'socket.io-client';
+import WebSocket from 'ws';
+import { fmt, sleep, startChild, summarise, table, type ChildServer } from './lib';
+
+const RELAY_SIGNALS = 3000;
+const RELAY_WARMUP = 300;
+const BACKGROUND_WAITING = 1000;
+const PAIR_ROUNDS = 300;
+const BURST_CLIENTS = 1000;
+const IDLE_CONNECTIONS = 3000;
+
+const CANDIDATE = {
+  candidate: { candidate: 'candidate:842163049 1 udp 1677729535 203.0.113.7 46154 typ srflx raddr 0.0.0.0 rport 0 generation 0', sdpMid: '0', sdpMLineIndex: 0 },
+};
+
+type Client = Socket;
+const connectSio = (port: number): Promise<Client> =>
+  new Promise((resolve, reject) => {
+    const socket = io(`http://127.0.0.1:${port}`, { transports: ['websocket'], forceNew: true, reconnection: false, auth: { installId: randomUUID() } });
+    socket.once('connect', () => resolve(socket));
+    socket.once('connect_error', reject);
+  });
+
+const once = <T>(socket: Client, event: string) => new Promise<T>((resolve) => socket.once(event, resolve));
+
+async function connectMany(port: number, count: number): Promise<Client[]> {
+  const out: Client[] = [];
+  for (let i = 0; i < count; i += 200) out.push(...(await Promise.all(Array.from({ length: Math.min(200, count - i) }, () => connectSio(port)))));
+  return out;
+}
+
+// ---- 1. relay latency ----------------------------------------------------------
+
+async function relaySio(port: number): Promise<number[]> {
+  const [a, b] = [await connectSio(port), await connectSio(port)];
+  const found = once<{ matchId: string }>(a, 'match:found');
+  await a.emitWithAck('queue:join', {});
+  await b.emitWithAck('queue:join', {});
+  const { matchId } = await found;
+  const samples: number[] = [];
+  for (let i = 0; i < RELAY_WARMUP + RELAY_SIGNALS; i++) {
+    const arrived = once(b, 'signal');
+    const t0 = performance.now();
+    a.emit('signal', { matchId, data: CANDIDATE }, () => {});
+    await arrived;
+    if (i >= RELAY_WARMUP) samples.push(performance.now() - t0);
+  }
+  a.close();
+  b.close();
+  return samples;
+}
+
+function connectPeerJs(port: number, id: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/peerjs?key=peerjs&id=${id}&token=${randomUUID()}`);
+    ws.once('error', reject);
+    ws.on('message', function onOpen(raw) {
+      if (JSON.parse(raw.toString()).type !== 'OPEN') return;
+      ws.off('message', onOpen);
+      resolve(ws);
+    });
+  });
+}
+
+async function relayPeerJs(port: number): Promise<number[]> {
+  const a = await connectPeerJs(port, 'alice');
+  const b = await connectPeerJs(port, 'bob');
+  const samples: number[] = [];
+  for (let i = 0; i < RELAY_WARMUP + RELAY_SIGNALS; i++) {
+    const arrived = new Promise((resolve) => b.once('message', resolve));
+    const t0 = performance.now();
+    a.send(JSON.stringify({ type: 'CANDIDATE', dst: 'bob', payload: CANDIDATE }));
+    await arrived;
+    if (i >= RELAY_WARMUP) samples.push(performance.now() - t0);
+  }
+  a.close();
+  b.close();
+  return samples;
+}
+
+/** Installs the PeerJS server into bench/.peerjs (not a project dependency: it pins Express 4). */
+function ensurePeerJs(): boolean {
+  const dir = fileURLToPath(new URL('./.peerjs/', import.meta.url));
+  if (existsSync(`${dir}node_modules/peer`)) return true;
+  try {
+    mkdirSync(dir, { recursive: true });
+    execFileSync('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--silent', 'peer@1'], { stdio: 'ignore', timeout: 120_000 });
+    return existsSync(`${dir}node_modules/peer`);
+  } catch {
+    return false;
+  }
+}
+
+// ---- 2. pairing ------------------------------------------------------------------
+
+async function pairing(server: ChildServer, withInterests: boolean) {
+  const port = server.port;
+  // 1,000 people already there: on Tabcall each waits for an interest nobody shares;
+  // the bare server has no queue to fill, so they are connected and idle there.
+  const background = await connectMany(port, BACKGROUND_WAITING);
+  if (withInterests) await Promise.all(background.map((s, i) => s.emitWithAck('queue:join', { interests: [`topic-${i}`] })));
+
+  const latencies: number[] = [];
+  for (let round = 0; round < PAIR_ROUNDS; round++) {
+    const [x, y] = [await connectSio(port), await connectSio(port)];
+    await x.emitWithAck('queue:join', {});
+    const t0 = performance.now();
+    const both = Promise.all([once(x, 'match:found'), once(y, 'match:found')]);
+    y.emit('queue:join', {}, () => {});
+    await both;
+    latencies.push(performance.now() - t0);
+    x.close();
+    y.close();
+  }
+
+  const burst = await connectMany(port, BURST_CLIENTS);
+  const t0 = performance.now();
+  await Promise.all(burst.map((s) => Promise.all([once(s, 'match:found'), s.emitWithAck('queue:join', {})])));
+  const pairsPerSecond = BURST_CLIENTS / 2 / ((performance.now() - t0) / 1000);
+  for (const s of [...background, ...burst]) s.close();
+  return { ...summarise(latencies), pairsPerSecond };
+}
+
+// ---- 3. heap per idle connection -------------------------------------------------
+
+async function heapPerConnection(script: string): Promise<number> {
+  const server = await startChild(script);
+  await sleep(200);
+  const before = await server.heapUsed();
+  const clients = await connectMany(server.port, IDLE_CONNECTIONS);
+  await sleep(500);
+  const after = await server.heapUsed();
+  for (const c of clients) c.close();
+  server.stop();
+  return (after - before) / IDLE_CONNECTIONS;
+}
+
+// ---- run -------------------------------------------------------------------------
+
+async function main() {
+  console.log(`Tabcall server benchmark — node ${process.version}, loopback, each server in its own process\n`);
+
+  const relayRows: Array<Array<string | number>> = [];
+  for (const [name, script] of [['Tabcall', 'tabcall.ts'], ['bare Socket.IO relay', 'bare.ts']] as const) {
+    const server = await startChild(script);
+    const r = summarise(await relaySio(server.port));
+    relayRows.push([name, fmt(r.p50, 3), fmt(r.p99, 3), r.n]);
+    server.stop();
+  }
+  if (ensurePeerJs()) {
+    const server = await startChild('peerjs.mjs');
+    const r = summarise(await relayPeerJs(server.port));
+    relayRows.push(['PeerJS server (peer@1)', fmt(r.p50, 3), fmt(r.p99, 3), r.n]);
+    server.stop();
+  } else {
+    relayRows.push(['PeerJS server (peer@1)', 'not installed', '', '']);
+  }
+  console.log('1. Signal relay latency, A → server → B, one at a time (ms)');
+  console.log(table(['server', 'p50', 'p99', 'signals'], relayRows), '\n');
+
+  const pairRows: Array<Array<string | number>> = [];
+  for (const [name, script, interests] of [['Tabcall', 'tabcall.ts', true], ['bare Socket.IO (first two paired)', 'bare.ts', false]] as const) {
+    const server = await startChild(script);
+    const r = await pairing(server, interests);
+    pairRows.push([name, fmt(r.p50, 3), fmt(r.p99, 3), fmt(r.pairsPerSecond, 0)]);
+    server.stop();
+  }
+  console.log(`2. Pairing with ${BACKGROUND_WAITING} people already connected (on Tabcall: waiting, each for an interest nobody shares)`);
+  console.log(`   latency = second join sent → both match:found received (${PAIR_ROUNDS} rounds); rate = ${BURST_CLIENTS} clients joining at once`);
+  console.log(table(['server', 'p50 ms', 'p99 ms', 'pairings/s'], pairRows), '\n');
+
+  const tabcallHeap = await heapPerConnection('tabcall.ts');
+  const bareHeap = await heapPerConnection('bare.ts');
+  console.log(`3. Server heap per idle connection, ${IDLE_CONNECTIONS} connections (after GC)`);
+  console.log(
+    table(
+      ['server', 'KiB/connection'],
+      [
+        ['Tabcall', fmt(tabcallHeap / 1024, 1)],
+        ['bare Socket.IO', fmt(bareHeap / 1024, 1)],
+      ],
+    ),
+  );
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

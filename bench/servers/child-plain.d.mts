@@ -1,0 +1,1 @@
+export function serveBenchChild(listen: () => Promise<number>): void;

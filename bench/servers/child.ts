@@ -1,0 +1,1 @@
+export { serveBenchChild } from './child-plain.mjs';
