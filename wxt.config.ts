@@ -15,6 +15,11 @@ export default defineConfig({
     permissions: ['offscreen', 'storage', 'sidePanel'],
     host_permissions: [],
     action: { default_title: 'Tabcall' },
+    commands: {
+      'next-stranger': { suggested_key: { default: 'Alt+Shift+K' }, description: '__MSG_commandNext__' },
+      'stop-call': { suggested_key: { default: 'Alt+Shift+S' }, description: '__MSG_commandStop__' },
+      'toggle-mute': { suggested_key: { default: 'Alt+Shift+M' }, description: '__MSG_commandMute__' },
+    },
   },
   vite: () => ({
     esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },

@@ -1,62 +1,91 @@
 /**
- * npm run screenshots — the popup in each state a person meets, taken in
- * headless Chromium with the real extension and server, saved to
- * docs/screenshots/ for the README.
+ * npm run screenshots — the popup and the side panel in each state a person
+ * meets (idle, looking, in a call, stranger left, server unreachable), in
+ * light and dark, English and French, taken in headless Chromium with the
+ * real extension and server and saved to docs/screenshots/.
  */
 import type { Page } from 'puppeteer-core';
 import { clickButton, launchWithExtension, openExtensionPage, setServerUrl, waitForPhase } from '../tests/helpers/browser';
 import { startServer } from '../tests/helpers/server';
+import { ensureChromium } from './ensure-chromium.mjs';
 
 const OUT = 'docs/screenshots';
-const VIEWPORT = { width: 380, height: 640 };
 
-async function shot(page: Page, name: string) {
-  await new Promise((r) => setTimeout(r, 400));
-  await page.screenshot({ path: `${OUT}/${name}.png` });
-  console.log(`saved ${OUT}/${name}.png`);
+interface Look {
+  surface: 'popup' | 'sidepanel';
+  scheme: 'light' | 'dark';
+  lang: 'en' | 'fr';
 }
 
+const LOOKS: Look[] = [
+  { surface: 'popup', scheme: 'light', lang: 'en' },
+  { surface: 'sidepanel', scheme: 'light', lang: 'en' },
+  { surface: 'sidepanel', scheme: 'dark', lang: 'en' },
+  { surface: 'sidepanel', scheme: 'light', lang: 'fr' },
+  { surface: 'sidepanel', scheme: 'dark', lang: 'fr' },
+];
+
 async function send(page: Page, text: string) {
-  await page.locator('::-p-aria([name="Message"][role="textbox"])').fill(text);
+  await page.locator('#message').fill(text);
   await page.keyboard.press('Enter');
 }
 
-const server = await startServer();
-const a = await launchWithExtension();
-const b = await launchWithExtension();
-try {
-  const alice = await openExtensionPage(a.browser, 'popup.html', VIEWPORT);
-  const bob = await openExtensionPage(b.browser, 'popup.html', VIEWPORT);
-  await setServerUrl(alice, server.url);
-  await setServerUrl(bob, server.url);
-  await shot(alice, 'popup-idle');
+async function capture(look: Look) {
+  const prefix = `${look.surface}-${look.scheme}-${look.lang}`;
+  const shot = async (page: Page, state: string) => {
+    await new Promise((r) => setTimeout(r, 400));
+    await page.screenshot({ path: `${OUT}/${prefix}-${state}.png` });
+    console.log(`saved ${OUT}/${prefix}-${state}.png`);
+  };
+  const viewport = look.surface === 'popup' ? { width: 380, height: 720 } : { width: 360, height: 820 };
+  const server = await startServer();
+  const a = await launchWithExtension({ lang: look.lang });
+  const b = await launchWithExtension();
+  try {
+    const person = await openExtensionPage(a.browser, `${look.surface}.html`, viewport);
+    await person.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: look.scheme }]);
+    const stranger = await openExtensionPage(b.browser, 'popup.html');
+    await setServerUrl(person, server.url);
+    await setServerUrl(stranger, server.url);
+    await person.evaluate(() => chrome.storage.local.set({ interests: ['music', 'travel'] }));
+    await person.reload();
+    await person.waitForSelector('main[data-phase]');
+    await shot(person, 'idle');
 
-  await clickButton(alice, 'Start');
-  await waitForPhase(alice, 'waiting');
-  await alice.waitForSelector('.stats', { timeout: 3000 });
-  await shot(alice, 'popup-waiting');
+    await person.locator('.controls button.primary').click();
+    await waitForPhase(person, 'waiting');
+    await person.waitForSelector('.stats', { timeout: 3000 });
+    await shot(person, 'waiting');
 
-  await clickButton(bob, 'Start');
-  await waitForPhase(alice, 'matched');
-  await alice.waitForFunction(() => !document.querySelector('.stage-message'), { timeout: 15_000 });
-  await send(bob, 'Hi! Where are you calling from?');
-  await alice.waitForFunction(() => document.querySelector('[role="log"]')?.textContent?.includes('Hi!'));
-  await send(alice, 'Hello! From a side tab, reading the news.');
-  await new Promise((r) => setTimeout(r, 1500));
-  await shot(alice, 'popup-in-call');
+    await stranger.evaluate(() => chrome.storage.local.set({ interests: ['travel'] }));
+    await clickButton(stranger, 'Start');
+    await waitForPhase(person, 'matched');
+    await person.waitForFunction(() => !document.querySelector('.stage-message'), { timeout: 15_000 });
+    await send(stranger, look.lang === 'fr' ? 'Salut ! Tu appelles d’où ?' : 'Hi! Where are you calling from?');
+    await person.waitForSelector('.line.stranger');
+    await send(person, look.lang === 'fr' ? 'Bonjour ! D’un onglet à côté, je lis les infos.' : 'Hello! From a side tab, reading the news.');
+    await person.waitForFunction(() => document.querySelector('.line.me .receipt')?.textContent === '✓✓', { timeout: 5000 });
+    await new Promise((r) => setTimeout(r, 2100)); // typing signals are sent at most every 2 s
+    await stranger.locator('#message').fill('typing');
+    await person.waitForSelector('.typing', { timeout: 3000 });
+    await shot(person, 'in-call');
 
-  await clickButton(bob, 'Stop');
-  await waitForPhase(alice, 'partner-left');
-  await shot(alice, 'popup-partner-left');
+    await clickButton(stranger, 'Stop');
+    await waitForPhase(person, 'partner-left');
+    await shot(person, 'partner-left');
 
-  await clickButton(alice, 'Next');
-  await waitForPhase(alice, 'waiting');
-  await server.close();
-  await alice.waitForSelector('.stage-message.error', { timeout: 10_000 });
-  await shot(alice, 'popup-server-unreachable');
-} finally {
-  await a.close();
-  await b.close();
-  await server.close();
+    await person.locator('.controls button.primary').click();
+    await waitForPhase(person, 'waiting');
+    await server.close();
+    await person.waitForSelector('.stage-message.error', { timeout: 10_000 });
+    await shot(person, 'server-unreachable');
+  } finally {
+    await a.close();
+    await b.close();
+    await server.close();
+  }
 }
+
+ensureChromium();
+for (const look of LOOKS) await capture(look);
 process.exit(0);

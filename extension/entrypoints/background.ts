@@ -5,6 +5,7 @@
  */
 import { CallController } from '../lib/call-controller';
 import { fromThisExtension, onMessage } from '../lib/messages';
+import { unreadItem } from '../lib/settings';
 import { VIEW_PORT, type ViewPortMessage } from '../lib/view-port';
 
 export default defineBackground(() => {
@@ -16,9 +17,19 @@ export default defineBackground(() => {
     },
   });
 
+  /** The toolbar badge counts the stranger's messages that arrived while no Tabcall view was open. */
+  const showUnread = (count: number) => chrome.action.setBadgeText({ text: count > 0 ? String(Math.min(count, 99)) : '' });
+  async function countUnread() {
+    if (views.size > 0) return;
+    const count = (await unreadItem.getValue()) + 1;
+    await unreadItem.setValue(count);
+    await showUnread(count);
+  }
+
   chrome.runtime.onConnect.addListener((port) => {
     if (port.name !== VIEW_PORT || port.sender?.id !== chrome.runtime.id) return;
     views.add(port);
+    void unreadItem.setValue(0).then(() => showUnread(0));
     port.onDisconnect.addListener(() => views.delete(port));
     void controller.ready.then(() => port.postMessage({ type: 'state', state: controller.state } satisfies ViewPortMessage));
   });
@@ -32,10 +43,26 @@ export default defineBackground(() => {
   handle('call:stop', () => controller.stop());
   handle('call:retry', () => controller.retry());
   handle('chat:send', ({ data }) => controller.sendChat(data));
+  handle('chat:typing', () => controller.typing());
+  handle('media:set', ({ data }) => controller.setMedia(data));
+  handle('media:devices', () => controller.devicesChanged());
   handle('permission:granted', () => controller.permissionGranted());
   handle('rtc:signal', ({ data }) => controller.relaySignal(data.matchId, data.data));
   handle('rtc:phase', ({ data }) => controller.dispatchExternal({ type: 'rtc', ...data }));
-  handle('chat:received', ({ data }) =>
-    controller.dispatchExternal({ type: 'chat', matchId: data.matchId, line: { from: 'stranger', text: data.text, at: data.at } }),
-  );
+  handle('chat:received', ({ data }) => {
+    if (data.matchId !== controller.state.matchId) return;
+    controller.dispatchExternal({ type: 'chat', matchId: data.matchId, line: { id: data.id, from: 'stranger', text: data.text, at: data.at } });
+    void countUnread();
+  });
+  handle('chat:delivered', ({ data }) => controller.dispatchExternal({ type: 'chat-delivered', ...data }));
+  handle('peer:typing', ({ data }) => controller.dispatchExternal({ type: 'stranger-typing', matchId: data.matchId, at: Date.now() }));
+  handle('peer:media', ({ data }) => controller.dispatchExternal({ type: 'remote-media', ...data }));
+
+  // Keyboard shortcuts (manifest `commands`), working from any tab.
+  chrome.commands.onCommand.addListener((command) => {
+    const { phase, localMedia } = controller.state;
+    if (command === 'next-stranger') void controller.next();
+    else if (command === 'stop-call' && phase !== 'idle') void controller.stop();
+    else if (command === 'toggle-mute') void controller.setMedia({ ...localMedia, mic: !localMedia.mic });
+  });
 });

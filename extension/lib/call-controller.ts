@@ -4,10 +4,10 @@
  * every state change goes through `dispatch` (reduce → persist → tell views).
  */
 import type { Ack, AckBodies, QueueJoinPayload, SignalData } from '../../shared/protocol';
-import { reduce, type CallEvent, type CallState, type MediaFailure } from './call-state';
+import { reduce, type CallEvent, type CallState, type MediaFailure, type MediaSwitches } from './call-state';
 import { sendMessage } from './messages';
 import { ensureOffscreenDocument } from './offscreen';
-import { callStateItem, installIdItem, serverUrlItem } from './settings';
+import { callStateItem, devicesItem, installIdItem, interestsItem, serverUrlItem } from './settings';
 import { openSignaling, type SignalingSocket } from './signaling';
 
 export interface CallControllerDeps {
@@ -90,9 +90,29 @@ export class CallController {
     await this.ready;
     const matchId = this.#state.matchId;
     if (this.#state.phase !== 'matched' || !matchId) return { ok: false as const, reason: 'no_call' as const };
-    const result = await sendMessage('offscreen:chat', { matchId, text });
-    if (result.ok) this.#dispatch({ type: 'chat', matchId, line: { from: 'me', text, at: Date.now() } });
+    const id = crypto.randomUUID();
+    const result = await sendMessage('offscreen:chat', { matchId, id, text });
+    if (result.ok) this.#dispatch({ type: 'chat', matchId, line: { id, from: 'me', text, at: Date.now() } });
     return result;
+  }
+
+  async typing(): Promise<void> {
+    await this.ready;
+    if (this.#state.phase === 'matched' && this.#state.matchId) await sendMessage('offscreen:typing', this.#state.matchId).catch(() => {});
+  }
+
+  /** Mute / camera off, kept across strangers until Stop. */
+  async setMedia(media: MediaSwitches): Promise<void> {
+    await this.ready;
+    this.#dispatch({ type: 'local-media', media });
+    if (this.#state.phase !== 'idle') await sendMessage('offscreen:media', media).catch(() => {});
+  }
+
+  /** The person picked another camera or microphone (already saved in storage). */
+  async devicesChanged() {
+    await this.ready;
+    if (this.#state.phase === 'idle') return { ok: true as const };
+    return sendMessage('offscreen:devices', await devicesItem.getValue());
   }
 
   // ---- from the offscreen document -------------------------------------------
@@ -137,7 +157,7 @@ export class CallController {
   async #acquireMedia(): Promise<{ ok: true } | { ok: false; failure: MediaFailure }> {
     try {
       await ensureOffscreenDocument();
-      return await sendMessage('offscreen:acquire-media');
+      return await sendMessage('offscreen:acquire-media', { devices: await devicesItem.getValue(), media: this.#state.localMedia });
     } catch (error) {
       console.error('offscreen document failed', error);
       return { ok: false, failure: 'other' };
@@ -148,7 +168,7 @@ export class CallController {
   async #join(): Promise<void> {
     const socket = await this.#connect();
     if (!socket.connected) return; // the 'connect' handler joins once the server answers
-    const ack = await this.#emit('queue:join', {});
+    const ack = await this.#emit('queue:join', { interests: await interestsItem.getValue() });
     if (!ack) return;
     if (!ack.ok) return this.#serverError(ack.error.message);
     if (this.#state.phase === 'connecting') this.#dispatch({ type: 'queued', stats: ack.stats });

@@ -25,9 +25,17 @@ export type Problem =
   | { kind: 'server_error'; message: string };
 
 export interface ChatLine {
+  id: string;
   from: 'me' | 'stranger';
   text: string;
   at: number;
+  /** For my lines: the stranger's side confirmed it arrived. */
+  delivered?: boolean;
+}
+
+export interface MediaSwitches {
+  camera: boolean;
+  mic: boolean;
 }
 
 export interface CallState {
@@ -40,9 +48,19 @@ export interface CallState {
   endedReason?: EndReason;
   problem?: Problem;
   chat: ChatLine[];
+  /** When the current call began (Date.now()), to notice video that never arrives. */
+  matchedAt?: number;
+  /** When the stranger last typed (Date.now()); the UI shows it for a few seconds. */
+  strangerTypingAt?: number;
+  /** The stranger's camera and microphone, as they tell us. */
+  remoteMedia: MediaSwitches;
+  /** Mine: kept across strangers, reset by Stop. */
+  localMedia: MediaSwitches;
 }
 
-export const INITIAL_STATE: CallState = { phase: 'idle', commonInterests: [], remoteVideo: false, chat: [] };
+const ALL_ON: MediaSwitches = { camera: true, mic: true };
+
+export const INITIAL_STATE: CallState = { phase: 'idle', commonInterests: [], remoteVideo: false, chat: [], remoteMedia: ALL_ON, localMedia: ALL_ON };
 
 export type CallEvent =
   | { type: 'start' }
@@ -53,6 +71,10 @@ export type CallEvent =
   | { type: 'rtc'; matchId: string; phase: RtcPhase; remoteVideo: boolean }
   | { type: 'partner-ended'; matchId: string; reason: EndReason }
   | { type: 'chat'; matchId: string; line: ChatLine }
+  | { type: 'chat-delivered'; matchId: string; id: string }
+  | { type: 'stranger-typing'; matchId: string; at: number }
+  | { type: 'remote-media'; matchId: string; media: MediaSwitches }
+  | { type: 'local-media'; media: MediaSwitches }
   | { type: 'stopped' }
   | { type: 'problem'; problem: Problem }
   | { type: 'server-reachable' };
@@ -61,7 +83,16 @@ export type CallEvent =
 const CHAT_HISTORY = 200;
 
 /** Fields that belong to one stranger and go when they do. */
-const noCall = { matchId: undefined, rtc: undefined, remoteVideo: false, commonInterests: [], chat: [] } satisfies Partial<CallState>;
+const noCall = {
+  matchId: undefined,
+  matchedAt: undefined,
+  rtc: undefined,
+  remoteVideo: false,
+  commonInterests: [],
+  chat: [],
+  strangerTypingAt: undefined,
+  remoteMedia: ALL_ON,
+} satisfies Partial<CallState>;
 
 export function reduce(state: CallState, event: CallEvent): CallState {
   switch (event.type) {
@@ -74,7 +105,17 @@ export function reduce(state: CallState, event: CallEvent): CallState {
     case 'stats':
       return state.phase === 'waiting' ? { ...state, stats: event.stats } : state;
     case 'matched':
-      return { ...state, ...noCall, phase: 'matched', matchId: event.matchId, commonInterests: event.commonInterests, rtc: 'connecting', problem: undefined, endedReason: undefined };
+      return {
+        ...state,
+        ...noCall,
+        phase: 'matched',
+        matchId: event.matchId,
+        matchedAt: Date.now(),
+        commonInterests: event.commonInterests,
+        rtc: 'connecting',
+        problem: undefined,
+        endedReason: undefined,
+      };
     case 'rtc':
       return event.matchId === state.matchId ? { ...state, rtc: event.phase, remoteVideo: event.remoteVideo } : state;
     case 'partner-ended':
@@ -82,7 +123,21 @@ export function reduce(state: CallState, event: CallEvent): CallState {
       return { ...state, ...noCall, phase: 'partner-left', endedReason: event.reason };
     case 'chat':
       if (event.matchId !== state.matchId) return state;
-      return { ...state, chat: [...state.chat, { ...event.line, text: event.line.text.slice(0, LIMITS.chatMessage) }].slice(-CHAT_HISTORY) };
+      return {
+        ...state,
+        chat: [...state.chat, { ...event.line, text: event.line.text.slice(0, LIMITS.chatMessage) }].slice(-CHAT_HISTORY),
+        // A message ends the typing indicator.
+        strangerTypingAt: event.line.from === 'stranger' ? undefined : state.strangerTypingAt,
+      };
+    case 'chat-delivered':
+      if (event.matchId !== state.matchId) return state;
+      return { ...state, chat: state.chat.map((line) => (line.id === event.id && line.from === 'me' ? { ...line, delivered: true } : line)) };
+    case 'stranger-typing':
+      return event.matchId === state.matchId ? { ...state, strangerTypingAt: event.at } : state;
+    case 'remote-media':
+      return event.matchId === state.matchId ? { ...state, remoteMedia: event.media } : state;
+    case 'local-media':
+      return { ...state, localMedia: event.media };
     case 'stopped':
       return { ...INITIAL_STATE };
     case 'problem':

@@ -6,13 +6,19 @@
  */
 import { defineExtensionMessaging, type ExtensionMessage } from '@webext-core/messaging';
 import type { IceServer, MatchFound, SignalData } from '../../shared/protocol';
-import type { MediaFailure, RtcPhase } from './call-state';
+import type { MediaFailure, MediaSwitches, RtcPhase } from './call-state';
 
 export interface CallTarget {
   matchId: string;
   polite: boolean;
   role: MatchFound['role'];
   iceServers: IceServer[];
+}
+
+/** Chosen devices (deviceId), remembered in storage.local; undefined = the system default. */
+export interface DeviceChoice {
+  cameraId?: string;
+  micId?: string;
 }
 
 export type MediaResult = { ok: true } | { ok: false; failure: MediaFailure };
@@ -25,19 +31,29 @@ export interface ProtocolMap {
   'call:stop'(): void;
   'call:retry'(): void;
   'chat:send'(text: string): SendResult;
+  'chat:typing'(): void;
+  'media:set'(media: MediaSwitches): void;
+  'media:devices'(): MediaResult;
   // permission page → background
   'permission:granted'(): void;
   // offscreen → background
   'rtc:signal'(signal: { matchId: string; data: SignalData }): void;
   'rtc:phase'(update: { matchId: string; phase: RtcPhase; remoteVideo: boolean }): void;
-  'chat:received'(message: { matchId: string; text: string; at: number }): void;
+  'chat:received'(message: { matchId: string; id: string; text: string; at: number }): void;
+  'chat:delivered'(receipt: { matchId: string; id: string }): void;
+  'peer:typing'(notice: { matchId: string }): void;
+  'peer:media'(notice: { matchId: string; media: MediaSwitches }): void;
   // background → offscreen
-  'offscreen:acquire-media'(): MediaResult;
+  'offscreen:acquire-media'(options: { devices: DeviceChoice; media: MediaSwitches }): MediaResult;
+  /** Switch to other devices mid-call (re-opens the tracks, swaps them into the call). */
+  'offscreen:devices'(devices: DeviceChoice): MediaResult;
+  'offscreen:media'(media: MediaSwitches): void;
+  'offscreen:typing'(matchId: string): void;
   'offscreen:release-media'(): void;
   'offscreen:call'(target: CallTarget): void;
   'offscreen:signal'(signal: { matchId: string; data: SignalData }): void;
   'offscreen:hang-up'(): void;
-  'offscreen:chat'(message: { matchId: string; text: string }): SendResult;
+  'offscreen:chat'(message: { matchId: string; id: string; text: string }): SendResult;
   'offscreen:status'(): { matchId?: string; hasMedia: boolean };
   // view → offscreen: the fallback video bridge (see rtc/view-bridge.ts)
   'bridge:open'(offer: { bridgeId: string; sdp: string }): { sdp: string };

@@ -1,6 +1,7 @@
 /** What the extension keeps, and where: local survives restarts, session survives only the service worker. */
 import { storage } from 'wxt/utils/storage';
 import { INITIAL_STATE, type CallState } from './call-state';
+import type { DeviceChoice } from './messages';
 
 export const DEFAULT_SERVER_URL: string = import.meta.env.WXT_SERVER_URL || 'http://localhost:3000';
 
@@ -11,3 +12,11 @@ export const serverUrlItem = storage.defineItem<string>('local:serverUrl', { fal
 
 /** The call as the background last knew it, so a restarted worker picks up where it was. */
 export const callStateItem = storage.defineItem<CallState>('session:callState', { fallback: INITIAL_STATE });
+
+/** Interest tags sent with queue:join (normalised by the server). */
+export const interestsItem = storage.defineItem<string[]>('local:interests', { fallback: [] });
+
+export const devicesItem = storage.defineItem<DeviceChoice>('local:devices', { fallback: {} });
+
+/** Messages from the stranger that arrived while no Tabcall view was open (the toolbar badge). */
+export const unreadItem = storage.defineItem<number>('session:unread', { fallback: 0 });

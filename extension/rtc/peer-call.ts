@@ -4,8 +4,8 @@
  * negotiated chat data channel. Lives in the offscreen document.
  */
 import type { IceServer, SignalData } from '../../shared/protocol';
-import { LIMITS } from '../../shared/limits';
 import type { RtcPhase } from '../lib/call-state';
+import { parsePeerMessage, type PeerMessage } from './peer-messages';
 
 export interface PeerCallOptions {
   matchId: string;
@@ -15,7 +15,12 @@ export interface PeerCallOptions {
   localStream: MediaStream;
   onSignal(data: SignalData): void;
   onPhase(phase: RtcPhase, remoteVideo: boolean): void;
-  onChat(text: string): void;
+  /** A valid message from the stranger over the data channel. */
+  onPeerMessage(message: PeerMessage): void;
+  /** The data channel opened: a good moment to tell the stranger our camera/mic state. */
+  onChannelOpen(): void;
+  /** Whether our camera is off when the call starts (the video sender then sends nothing). */
+  cameraOff: boolean;
   /** The remote stream got or lost a track. */
   onRemoteTracks(stream: MediaStream): void;
 }
@@ -28,6 +33,7 @@ export class PeerCall {
   #ignoreOffer = false;
   #settingRemoteAnswer = false;
   #joinedIn = false;
+  #videoSender?: RTCRtpSender;
   #remoteVideo = false;
   /** Signals are applied one at a time, in arrival order: a candidate must not overtake its offer. */
   #queue: Promise<void> = Promise.resolve();
@@ -63,10 +69,27 @@ export class PeerCall {
     return this.#queue;
   }
 
-  sendChat(text: string): boolean {
+  /** Sends over the data channel; false while it is not open yet. */
+  send(message: PeerMessage): boolean {
     if (this.#channel?.readyState !== 'open') return false;
-    this.#channel.send(JSON.stringify({ type: 'chat', text: text.slice(0, LIMITS.chatMessage) }));
+    this.#channel.send(JSON.stringify(message));
     return true;
+  }
+
+  /** Swaps in newly opened tracks (another camera or microphone) without renegotiating. */
+  replaceLocalStream(stream: MediaStream): void {
+    this.options.localStream = stream;
+    for (const sender of this.pc.getSenders()) {
+      const kind = sender === this.#videoSender ? 'video' : sender.track?.kind;
+      if (kind === 'audio') void sender.replaceTrack(stream.getAudioTracks()[0] ?? null);
+    }
+    this.setCameraOn(!this.options.cameraOff);
+  }
+
+  /** Camera off sends no frames at all (the stranger shows a placeholder); on sends the track again. */
+  setCameraOn(on: boolean): void {
+    this.options.cameraOff = !on;
+    void this.#videoSender?.replaceTrack(on ? (this.options.localStream.getVideoTracks()[0] ?? null) : null);
   }
 
   close(): void {
@@ -78,19 +101,18 @@ export class PeerCall {
   #joinIn(): void {
     if (this.#joinedIn) return;
     this.#joinedIn = true;
-    for (const track of this.options.localStream.getTracks()) this.pc.addTrack(track, this.options.localStream);
+    const { localStream } = this.options;
+    for (const track of localStream.getTracks()) {
+      const sender = this.pc.addTrack(track, localStream);
+      if (track.kind === 'video') this.#videoSender = sender;
+    }
+    if (this.options.cameraOff) void this.#videoSender?.replaceTrack(null);
     // Negotiated with a fixed id on both sides: no ondatachannel race, no extra round trip.
     const channel = this.pc.createDataChannel('chat', { negotiated: true, id: 0 });
+    channel.onopen = () => this.options.onChannelOpen();
     channel.onmessage = ({ data }) => {
-      if (typeof data !== 'string' || data.length > LIMITS.chatMessage * 4 + 64) return;
-      try {
-        const message = JSON.parse(data) as { type?: unknown; text?: unknown };
-        if (message.type === 'chat' && typeof message.text === 'string' && message.text.trim()) {
-          this.options.onChat(message.text.slice(0, LIMITS.chatMessage));
-        }
-      } catch {
-        // Not ours: ignore.
-      }
+      const message = parsePeerMessage(data);
+      if (message) this.options.onPeerMessage(message);
     };
     this.#channel = channel;
   }

@@ -1,24 +1,49 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { sendMessage } from '../lib/messages';
 import { Chat } from './components/Chat';
+import { Interests } from './components/Interests';
 import { Settings } from './components/Settings';
 import { StageMessage } from './components/Status';
 import { Video } from './components/Video';
 import { t } from './i18n';
 import { useCallState } from './use-call-state';
+import { useNow } from './use-now';
 import { useViewStreams } from './use-view-streams';
+
+const TYPING_SHOWN_MS = 3000;
+
+/** The extension's keyboard shortcuts as the person has set them (chrome://extensions/shortcuts). */
+function useShortcuts(): Record<string, string> {
+  const [shortcuts, setShortcuts] = useState<Record<string, string>>({});
+  useEffect(() => {
+    void chrome.commands.getAll().then((all) => setShortcuts(Object.fromEntries(all.map((c) => [c.name ?? '', c.shortcut ?? '']))));
+  }, []);
+  return shortcuts;
+}
+
+/** The window this view belongs to, read ahead of time: sidePanel.open must run inside the click. */
+function useWindowId(): number | undefined {
+  const [id, setId] = useState<number>();
+  useEffect(() => {
+    void chrome.windows.getCurrent().then((w) => setId(w.id));
+  }, []);
+  return id;
+}
 
 /** The whole call UI; the popup and the side panel both render it. */
 export function App(props: { surface: 'popup' | 'sidepanel' }) {
   const state = useCallState();
   const streams = useViewStreams(state);
+  const shortcuts = useShortcuts();
+  const windowId = useWindowId();
   const phase = state?.phase ?? 'idle';
   const active = phase !== 'idle';
+  const now = useNow(phase === 'matched');
 
   useEffect(() => {
-    // Alt+N: Next (Escape would close the popup).
+    // Alt+N inside the page too (Escape would close the popup).
     const onKey = (event: KeyboardEvent) => {
-      if (event.altKey && event.key.toLowerCase() === 'n' && active) {
+      if (event.altKey && !event.shiftKey && event.key.toLowerCase() === 'n' && active) {
         event.preventDefault();
         void sendMessage('call:next');
       }
@@ -28,35 +53,47 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
   }, [active]);
 
   if (!state) return <main class={`app ${props.surface}`} aria-busy="true" />;
+  const { localMedia } = state;
+
+  function openSidePanel() {
+    if (windowId === undefined) return;
+    void chrome.sidePanel.open({ windowId }).then(() => window.close());
+  }
 
   return (
     <main class={`app ${props.surface}`} data-phase={phase}>
       <header class="top">
         <h1>Tabcall</h1>
-        {state.commonInterests.length > 0 && (
-          <p class="interests">{t('sharedInterests', state.commonInterests.join(', '))}</p>
+        {props.surface === 'popup' && (
+          <button class="link" onClick={openSidePanel} title={t('openSidePanelHint')}>
+            {t('openSidePanel')}
+          </button>
         )}
       </header>
+      {state.commonInterests.length > 0 && <p class="interests">{t('sharedInterests', state.commonInterests.join(', '))}</p>}
 
       <section class="stage" aria-label={t('videoArea')} data-video-path={streams?.path}>
         <Video class="remote" stream={streams?.remote} label={t('stranger')} />
         <div class="stage-overlay" aria-live="polite">
-          <StageMessage state={state} />
+          <StageMessage state={state} now={now} />
         </div>
-        <Video class="local" stream={streams?.local} label={t('you')} mirrored />
+        <div class="local-wrap" hidden={!active}>
+          <Video class="local" stream={streams?.local} label={t('you')} mirrored />
+          {!localMedia.camera && <span class="local-off">{t('cameraIsOff')}</span>}
+        </div>
       </section>
 
-      <nav class="controls">
+      <nav class="controls" aria-label={t('controls')}>
         {!active ? (
           <button class="primary" onClick={() => void sendMessage('call:start')}>
             {t('start')}
           </button>
         ) : (
           <>
-            <button class="primary" onClick={() => void sendMessage('call:next')} aria-keyshortcuts="Alt+N" title={t('nextShortcut')}>
+            <button class="primary" onClick={() => void sendMessage('call:next')} aria-keyshortcuts="Alt+N" title={t('nextShortcut', shortcuts['next-stranger'] || 'Alt+N')}>
               {t('next')}
             </button>
-            <button class="danger" onClick={() => void sendMessage('call:stop')}>
+            <button class="danger" onClick={() => void sendMessage('call:stop')} title={shortcuts['stop-call']}>
               {t('stop')}
             </button>
           </>
@@ -65,9 +102,31 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
           <button onClick={() => void sendMessage('call:retry')}>{t('retry')}</button>
         )}
       </nav>
+      {active && (
+        <div class="toggles">
+          <button
+            aria-pressed={!localMedia.mic}
+            onClick={() => void sendMessage('media:set', { ...localMedia, mic: !localMedia.mic })}
+            title={shortcuts['toggle-mute']}
+          >
+            {t('muteMicrophone')}
+          </button>
+          <button aria-pressed={!localMedia.camera} onClick={() => void sendMessage('media:set', { ...localMedia, camera: !localMedia.camera })}>
+            {t('cameraOff')}
+          </button>
+        </div>
+      )}
+      {!active && <Interests />}
 
-      <Chat lines={state.chat} enabled={phase === 'matched'} />
-      {phase === 'matched' && <p class="hint">{t('chatClearedHint')}</p>}
+      <Chat
+        lines={state.chat}
+        enabled={phase === 'matched'}
+        strangerTyping={phase === 'matched' && state.strangerTypingAt !== undefined && now - state.strangerTypingAt < TYPING_SHOWN_MS}
+      />
+      <p class="hint">{t('chatClearedHint')}</p>
+      <p class="hint shortcuts">
+        {t('shortcutsLine', [shortcuts['next-stranger'] || '—', shortcuts['stop-call'] || '—', shortcuts['toggle-mute'] || '—'])}
+      </p>
       <Settings />
     </main>
   );

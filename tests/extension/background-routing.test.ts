@@ -9,8 +9,9 @@ const message = (type: string, data?: unknown) => ({ id: Math.random(), type, da
 describe('background message routing', () => {
   beforeEach(() => {
     fakeBrowser.reset();
-    // The fake browser has no runtime.onConnect; the background only adds a listener to it.
+    // The fake browser lacks these events; the background only adds listeners to them.
     (fakeBrowser.runtime as unknown as { onConnect: unknown }).onConnect = { addListener: vi.fn() };
+    (fakeBrowser.commands as unknown as { onCommand: unknown }).onCommand = { addListener: vi.fn() };
   });
 
   it('ignores messages from another extension and obeys its own pages', async () => {

@@ -62,5 +62,6 @@ function PermissionPage() {
   );
 }
 
-document.documentElement.lang = chrome.i18n.getUILanguage();
+// The language of the strings chrome.i18n actually picked (getUILanguage can differ).
+document.documentElement.lang = chrome.i18n.getMessage('lang');
 render(<PermissionPage />, document.getElementById('root')!);

@@ -4,15 +4,19 @@ import type { ChatLine } from '../../lib/call-state';
 import { sendMessage } from '../../lib/messages';
 import { t } from '../i18n';
 
+const TYPING_SIGNAL_EVERY_MS = 2000;
+const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
 /** The transcript (rendered as text, never HTML) and the message box. Enter sends. */
-export function Chat(props: { lines: ChatLine[]; enabled: boolean }) {
+export function Chat(props: { lines: ChatLine[]; enabled: boolean; strangerTyping: boolean }) {
   const [draft, setDraft] = useState('');
   const [notice, setNotice] = useState<string>();
   const log = useRef<HTMLDivElement>(null);
+  const lastTypingSignal = useRef(0);
 
   useEffect(() => {
     log.current?.scrollTo({ top: log.current.scrollHeight });
-  }, [props.lines.length]);
+  }, [props.lines.length, props.strangerTyping]);
 
   async function send(event: Event) {
     event.preventDefault();
@@ -27,15 +31,32 @@ export function Chat(props: { lines: ChatLine[]; enabled: boolean }) {
     }
   }
 
+  function onInput(value: string) {
+    setDraft(value);
+    if (value && Date.now() - lastTypingSignal.current > TYPING_SIGNAL_EVERY_MS) {
+      lastTypingSignal.current = Date.now();
+      void sendMessage('chat:typing');
+    }
+  }
+
   return (
     <section class="chat" aria-label={t('chatTitle')}>
       <div class="chat-log" ref={log} role="log" aria-live="polite">
         {props.lines.map((line) => (
-          <p key={`${line.at}-${line.from}`} class={`line ${line.from}`}>
+          <p key={line.id} class={`line ${line.from}`}>
             <span class="who">{line.from === 'me' ? t('you') : t('stranger')}</span>
             <span class="text">{line.text}</span>
+            <span class="meta">
+              <time dateTime={new Date(line.at).toISOString()}>{time.format(line.at)}</time>
+              {line.from === 'me' && (
+                <span class="receipt" title={line.delivered ? t('chatDelivered') : t('chatSent')} aria-label={line.delivered ? t('chatDelivered') : t('chatSent')}>
+                  {line.delivered ? '✓✓' : '✓'}
+                </span>
+              )}
+            </span>
           </p>
         ))}
+        {props.strangerTyping && <p class="typing">{t('strangerTyping')}</p>}
       </div>
       {notice && <p class="chat-notice" role="status">{notice}</p>}
       <form class="chat-form" onSubmit={send}>
@@ -50,12 +71,16 @@ export function Chat(props: { lines: ChatLine[]; enabled: boolean }) {
           placeholder={props.enabled ? t('messagePlaceholder') : t('messageDisabled')}
           disabled={!props.enabled}
           value={draft}
-          onInput={(event) => setDraft((event.target as HTMLInputElement).value)}
+          aria-describedby="message-count"
+          onInput={(event) => onInput((event.target as HTMLInputElement).value)}
         />
         <button type="submit" disabled={!props.enabled || !draft.trim()}>
           {t('send')}
         </button>
       </form>
+      <p id="message-count" class={`counter${draft.length > LIMITS.chatMessage * 0.9 ? ' near-limit' : ''}`}>
+        {draft.length}/{LIMITS.chatMessage}
+      </p>
     </section>
   );
 }

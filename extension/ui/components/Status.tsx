@@ -19,8 +19,11 @@ export function problemText(problem: Problem): string {
   }
 }
 
+/** After this long in a call without the stranger's video, offer Next. */
+export const VIDEO_PATIENCE_MS = 10_000;
+
 /** The words over the stranger's video: what is happening and what to do next. */
-export function StageMessage({ state }: { state: CallState }) {
+export function StageMessage({ state, now }: { state: CallState; now: number }) {
   if (state.problem) return <p class="stage-message error" role="alert">{problemText(state.problem)}</p>;
   switch (state.phase) {
     case 'idle':
@@ -41,6 +44,9 @@ export function StageMessage({ state }: { state: CallState }) {
       return <p class="stage-message notice">{t(state.endedReason === 'next' ? 'strangerSkipped' : 'strangerLeft')}</p>;
     case 'matched':
       if (state.rtc === 'failed') return <p class="stage-message error">{t('connectionFailed')}</p>;
-      return state.remoteVideo ? null : <p class="stage-message"><span class="spinner" aria-hidden="true" />{t('connectingVideo')}</p>;
+      if (!state.remoteMedia.camera) return <p class="stage-message placeholder">{t('strangerCameraOff')}</p>;
+      if (state.remoteVideo) return null;
+      if (state.matchedAt && now - state.matchedAt > VIDEO_PATIENCE_MS) return <p class="stage-message error">{t('videoNotArriving')}</p>;
+      return <p class="stage-message"><span class="spinner" aria-hidden="true" />{t('connectingVideo')}</p>;
   }
 }
