@@ -8,9 +8,9 @@
  * RTCPeerConnections in one plain page exchanging SDP directly.
  */
 import type { Page } from 'puppeteer-core';
-import { clickButton, launchWithExtension, offscreenPage, openExtensionPage, setServerUrl, waitForPhase, withNameShim } from '../tests/helpers/browser';
+import { clickButton, launchWithExtension, offscreenPage, openExtensionPage, prepareExtension, waitForPhase, withNameShim } from '../tests/helpers/browser';
 import { startServer } from '../tests/helpers/server';
-import { ensureChromium } from '../scripts/ensure-chromium.mjs';
+import { ensureTools } from '../scripts/ensure-tools.mjs';
 import { fmt, table } from './lib';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -133,12 +133,12 @@ const median = (values: number[]) => {
 };
 
 async function main() {
-  ensureChromium();
+  ensureTools();
   const server = await startServer({ RATE_QUEUE_POINTS: 10_000 });
   const browsers = await Promise.all([launchWithExtension(), launchWithExtension(), launchWithExtension()]);
   try {
     const [alice, bob, carol] = await Promise.all(browsers.map((b) => openExtensionPage(b.browser, 'popup.html')));
-    for (const page of [alice, bob, carol]) await setServerUrl(page, server.url);
+    for (const page of [alice, bob, carol]) await prepareExtension(page, server.url);
 
     // Cold start: the first Start also creates the offscreen document and opens the camera.
     await clickButton(alice, 'Start');

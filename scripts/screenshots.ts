@@ -5,9 +5,9 @@
  * real extension and server and saved to docs/screenshots/.
  */
 import type { Page } from 'puppeteer-core';
-import { clickButton, launchWithExtension, openExtensionPage, setServerUrl, waitForPhase } from '../tests/helpers/browser';
+import { clickButton, launchWithExtension, openExtensionPage, prepareExtension, waitForPhase } from '../tests/helpers/browser';
 import { startServer } from '../tests/helpers/server';
-import { ensureChromium } from './ensure-chromium.mjs';
+import { ensureTools } from './ensure-tools.mjs';
 
 const OUT = 'docs/screenshots';
 
@@ -45,8 +45,8 @@ async function capture(look: Look) {
     const person = await openExtensionPage(a.browser, `${look.surface}.html`, viewport);
     await person.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: look.scheme }]);
     const stranger = await openExtensionPage(b.browser, 'popup.html');
-    await setServerUrl(person, server.url);
-    await setServerUrl(stranger, server.url);
+    await prepareExtension(person, server.url);
+    await prepareExtension(stranger, server.url);
     await person.evaluate(() => chrome.storage.local.set({ interests: ['music', 'travel'] }));
     await person.reload();
     await person.waitForSelector('main[data-phase]');
@@ -86,6 +86,6 @@ async function capture(look: Look) {
   }
 }
 
-ensureChromium();
+ensureTools();
 for (const look of LOOKS) await capture(look);
 process.exit(0);

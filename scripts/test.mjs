@@ -1,10 +1,10 @@
 /**
  * `npm test`: everything CI checks, in order, stopping at the first failure:
- * Chromium present (installed with apt when missing), type-check, build the
+ * Chromium and coturn present (installed with apt when missing), type-check, build the
  * extension, then every test (unit, server, store contract, end-to-end).
  */
 import { spawnSync } from 'node:child_process';
-import { ensureChromium } from './ensure-chromium.mjs';
+import { ensureTools } from './ensure-tools.mjs';
 
 function run(label, command, args) {
   console.log(`\n▶ ${label}`);
@@ -15,7 +15,7 @@ function run(label, command, args) {
   }
 }
 
-ensureChromium();
+ensureTools();
 run('type-check (tsc --noEmit)', 'npx', ['tsc', '--noEmit']);
 run('build the extension (wxt build)', 'npx', ['wxt', 'build']);
 run('tests (vitest)', 'npx', ['vitest', 'run', ...process.argv.slice(2)]);

@@ -16,6 +16,8 @@ import { handshakeMiddleware, type SocketData } from './middleware/handshake';
 import { healthRouter } from './routes/health';
 import { landingRouter } from './routes/landing';
 import { Matchmaker } from './services/matchmaker';
+import { Safety } from './services/safety';
+import { turnServer } from './services/turn';
 import { attachHandlers, type Buckets } from './socket/dispatch';
 import type { Store } from './store';
 
@@ -25,6 +27,7 @@ export interface TabcallServer {
   readonly http: HttpServer;
   readonly io: TabcallIo;
   readonly matchmaker: Matchmaker;
+  readonly safety: Safety;
   /** Listens and resolves with the bound port (pass 0 for a free one). */
   listen(port: number, host?: string): Promise<number>;
   /** Tells every client the server is going away, ends calls, closes sockets and the store. */
@@ -42,7 +45,38 @@ export type ServerOptions = Pick<
   | 'RATE_SIGNAL_POINTS'
   | 'RATE_SIGNAL_WINDOW_S'
   | 'SHUTDOWN_GRACE_MS'
+  | 'RATE_ADDRESS_FACTOR'
+  | 'RATE_REPORT_POINTS'
+  | 'RATE_REPORT_WINDOW_S'
+  | 'TRUST_PROXY'
+  | 'REPORT_BAN_THRESHOLD'
+  | 'REPORT_WINDOW_S'
+  | 'BAN_BASE_S'
+  | 'BAN_MAX_S'
+  | 'TURN_URLS'
+  | 'TURN_SECRET'
+  | 'TURN_TTL_S'
 >;
+
+/** Token buckets per connection, and per address at RATE_ADDRESS_FACTOR times the allowance. */
+function createBuckets(options: ServerOptions): Buckets {
+  const pair = (points: number, duration: number) => ({
+    socket: new RateLimiterMemory({ points, duration }),
+    address: new RateLimiterMemory({ points: points * options.RATE_ADDRESS_FACTOR, duration }),
+  });
+  return {
+    queue: pair(options.RATE_QUEUE_POINTS, options.RATE_QUEUE_WINDOW_S),
+    signal: pair(options.RATE_SIGNAL_POINTS, options.RATE_SIGNAL_WINDOW_S),
+    report: pair(options.RATE_REPORT_POINTS, options.RATE_REPORT_WINDOW_S),
+  };
+}
+
+/** The client's address, for rate limits only: never stored, never logged, never sent to anyone. */
+function clientAddress(socket: { handshake: { address: string; headers: Record<string, string | string[] | undefined> } }, trustProxy: boolean) {
+  const forwarded = socket.handshake.headers['x-forwarded-for'];
+  if (trustProxy && typeof forwarded === 'string') return forwarded.split(',')[0]!.trim();
+  return socket.handshake.address;
+}
 
 export function createTabcallServer(options: ServerOptions, deps: { store: Store; log: Logger }): TabcallServer {
   const { store, log } = deps;
@@ -57,13 +91,33 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     transports: ['websocket'],
     maxHttpBufferSize: LIMITS.maxMessageBytes,
     serveClient: false,
+    // A brief network drop keeps the connection's identity; the handshake checks (bans) still run.
+    connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares: false },
   });
+
+  const safety = new Safety(
+    store,
+    {
+      banThreshold: options.REPORT_BAN_THRESHOLD,
+      reportWindowMs: options.REPORT_WINDOW_S * 1000,
+      banBaseMs: options.BAN_BASE_S * 1000,
+      banMaxMs: options.BAN_MAX_S * 1000,
+    },
+    log,
+  );
+  const turn = options.TURN_SECRET ? { urls: options.TURN_URLS, secret: options.TURN_SECRET, ttlS: options.TURN_TTL_S } : undefined;
 
   const matchmaker = new Matchmaker({
     interestWaitMs: options.INTEREST_WAIT_MS,
-    iceServers: () => options.ICE_SERVERS,
+    iceServers: (installId) => (turn ? [...options.ICE_SERVERS, turnServer(turn, installId)] : options.ICE_SERVERS),
+    relayOnly: turn !== undefined,
+    canPair: (a, b) => !safety.isBlocked(a, b),
     transport: {
-      emit: (socketId, event, ...args) => io.sockets.sockets.get(socketId)?.emit(event, ...args),
+      // Stats go through the adapter (a room per socket), which stamps them with the offset that
+      // connection state recovery resumes from; everything else is emitted directly, unbuffered.
+      emit: (socketId, event, ...args) =>
+        event === 'stats' ? io.to(socketId).emit(event, ...args) : io.sockets.sockets.get(socketId)?.emit(event, ...args),
+      disconnect: (socketId) => io.sockets.sockets.get(socketId)?.disconnect(true),
     },
     onCallEnded: (call) => {
       store.recordCall(call).catch((error: unknown) => log.error({ err: error, matchId: call.matchId }, 'could not save call record'));
@@ -73,19 +127,19 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
   app.use(healthRouter({ matchmaker, storeKind: store.kind, startedAt }));
   app.use(landingRouter({ matchmaker }));
 
-  const buckets: Buckets = {
-    queue: new RateLimiterMemory({ points: options.RATE_QUEUE_POINTS, duration: options.RATE_QUEUE_WINDOW_S }),
-    signal: new RateLimiterMemory({ points: options.RATE_SIGNAL_POINTS, duration: options.RATE_SIGNAL_WINDOW_S }),
-  };
+  const buckets = createBuckets(options);
 
-  io.use(handshakeMiddleware(options.ALLOWED_ORIGINS));
+  io.use(handshakeMiddleware(options.ALLOWED_ORIGINS, safety));
   io.on('connection', (socket) => {
     const socketLog = log.child({ socket: socket.id });
-    matchmaker.connect(socket.id, socket.data.installId);
-    socketLog.debug('connected');
-    attachHandlers(socket, { matchmaker, buckets, log: socketLog });
+    const { installId } = socket.data;
+    matchmaker.connect(socket.id, installId);
+    void safety.connected(installId);
+    socketLog.debug({ recovered: socket.recovered }, 'connected');
+    attachHandlers(socket, { matchmaker, safety, buckets, address: clientAddress(socket, options.TRUST_PROXY), log: socketLog });
     socket.on('disconnect', (reason) => {
       matchmaker.disconnect(socket.id);
+      safety.disconnected(installId);
       socketLog.debug({ reason }, 'disconnected');
     });
   });
@@ -101,6 +155,7 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     http,
     io,
     matchmaker,
+    safety,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         http.once('error', reject);

@@ -38,6 +38,27 @@ export const ConfigSchema = z.object({
   RATE_SIGNAL_POINTS: int(1, 100_000).default(300),
   RATE_SIGNAL_WINDOW_S: int(1, 3600).default(10),
   SHUTDOWN_GRACE_MS: int(0, 60_000).default(2000),
+  /** Per-address buckets allow this many times a connection's (people share addresses behind NAT). */
+  RATE_ADDRESS_FACTOR: int(1, 1000).default(4),
+  RATE_REPORT_POINTS: int(1, 1000).default(5),
+  RATE_REPORT_WINDOW_S: int(1, 86_400).default(3600),
+  /** Use the first X-Forwarded-For address as the client's (only behind a proxy you run). */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  REPORT_BAN_THRESHOLD: int(1, 1000).default(3),
+  REPORT_WINDOW_S: int(60, 30 * 86_400).default(86_400),
+  BAN_BASE_S: int(1, 365 * 86_400).default(3600),
+  BAN_MAX_S: int(1, 10 * 365 * 86_400).default(30 * 86_400),
+  /** Comma-separated TURN URLs (turn:host:3478?transport=udp,…). With TURN_SECRET, calls are relay-only. */
+  TURN_URLS: z
+    .string()
+    .default('')
+    .transform((list) => list.split(',').map((url) => url.trim()).filter(Boolean))
+    .pipe(z.array(z.string().regex(/^turns?:/, 'expected turn: or turns: URLs'))),
+  TURN_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
+  TURN_TTL_S: int(60, 86_400).default(3600),
+}).refine((config) => (config.TURN_URLS.length > 0) === (config.TURN_SECRET !== undefined), {
+  message: 'set TURN_URLS and TURN_SECRET together',
+  path: ['TURN_SECRET'],
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

@@ -17,8 +17,10 @@ async function main(): Promise<void> {
   const store = await openStore(config.MONGODB_URI, log);
   const server = createTabcallServer(config, { store, log });
   const port = await server.listen(config.PORT, config.HOST);
-  if (config.ICE_SERVERS.every((server) => !server.username)) {
-    log.warn('No TURN server configured: peers connect directly and can see each other\'s IP address.');
+  if (config.TURN_SECRET) {
+    log.info({ turn: config.TURN_URLS }, 'Calls are relay-only through TURN: strangers never see each other\'s IP address.');
+  } else {
+    log.warn('No TURN server configured (TURN_URLS, TURN_SECRET): peers connect directly and can see each other\'s IP address.');
   }
   log.info({ port, store: store.kind }, `Tabcall server listening on http://localhost:${port} (store: ${store.kind})`);
 

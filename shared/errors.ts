@@ -5,7 +5,8 @@ export const ERROR_CODES = [
   'unknown_event', // no such client event
   'in_match', // queue:join while matched
   'not_in_match', // signal while not matched
-  'stale_match', // signal for a match that is not your current one
+  'stale_match', // signal or report for a match that is not your current one
+  'relay_only', // a host or server-reflexive candidate while the server hides addresses (TURN relay only)
   'rate_limited', // too many events; retry after error.retryAfterMs
   'internal', // a server fault; safe to retry
 ] as const;
@@ -13,5 +14,5 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Reasons the server refuses a connection at the handshake (connect_error's message). */
-export const HANDSHAKE_ERRORS = ['origin_refused', 'invalid_install_id'] as const;
+export const HANDSHAKE_ERRORS = ['origin_refused', 'invalid_install_id', 'banned'] as const;
 export type HandshakeError = (typeof HANDSHAKE_ERRORS)[number];

@@ -22,6 +22,8 @@ export const LIMITS = {
    * before it is even parsed.
    */
   maxMessageBytes: 32 * 1024,
+  /** Characters in a report's optional details. */
+  reportDetails: 300,
   /** Characters in one chat message (sent peer to peer, never through the server). */
   chatMessage: 500,
 } as const;

@@ -15,6 +15,9 @@ export const PROTOCOL_VERSION = 1;
 export const HandshakeAuth = z.strictObject({
   /** A random UUID the extension generates once and keeps; never shown to anyone else. */
   installId: z.uuid(),
+  /** Added by socket.io-client itself when it tries to recover a dropped connection. */
+  pid: z.string().max(64).optional(),
+  offset: z.string().max(64).optional(),
 });
 export type HandshakeAuth = z.infer<typeof HandshakeAuth>;
 
@@ -49,6 +52,14 @@ export const QueueJoinPayload = z.strictObject({
 export const EmptyPayload = z.strictObject({});
 export const SignalPayload = z.strictObject({ matchId: MatchId, data: SignalData });
 
+export const REPORT_REASONS = ['nudity', 'harassment', 'spam', 'underage', 'other'] as const;
+export const ReportPayload = z.strictObject({
+  matchId: MatchId,
+  reason: z.enum(REPORT_REASONS),
+  details: z.string().max(LIMITS.reportDetails).optional(),
+});
+export type ReportPayload = z.infer<typeof ReportPayload>;
+
 export type QueueJoinPayload = z.infer<typeof QueueJoinPayload>;
 export type EmptyPayload = z.infer<typeof EmptyPayload>;
 export type SignalPayload = z.infer<typeof SignalPayload>;
@@ -59,6 +70,7 @@ export const CLIENT_EVENTS = {
   'queue:next': EmptyPayload,
   'queue:leave': EmptyPayload,
   signal: SignalPayload,
+  report: ReportPayload,
 } as const;
 export type ClientEventName = keyof typeof CLIENT_EVENTS;
 
@@ -83,6 +95,7 @@ export interface AckBodies {
   'queue:next': { state: 'waiting' | 'matched'; stats: Stats };
   'queue:leave': { state: 'idle' };
   signal: object;
+  report: { state: 'waiting' | 'matched'; stats: Stats };
 }
 
 // ---- server → client --------------------------------------------------------
@@ -103,10 +116,13 @@ export const MatchFound = z.strictObject({
   iceServers: z.array(IceServer),
   /** Interests both people listed, normalised. */
   commonInterests: z.array(z.string()),
+  /** 'relay' when the server hides addresses behind TURN: gather and use relay candidates only. */
+  iceTransportPolicy: z.enum(['all', 'relay']),
 });
 export type MatchFound = z.infer<typeof MatchFound>;
 
-export const END_REASONS = ['next', 'left', 'disconnected', 'server_shutdown'] as const;
+/** `ended` is deliberately neutral: the reported side of a report is not told it was reported. */
+export const END_REASONS = ['next', 'left', 'disconnected', 'ended', 'server_shutdown'] as const;
 export const EndReason = z.enum(END_REASONS);
 export type EndReason = z.infer<typeof EndReason>;
 
@@ -115,6 +131,10 @@ export type MatchEnded = z.infer<typeof MatchEnded>;
 
 export const ServerClosing = z.strictObject({ reconnectAfterMs: z.int().min(0) });
 export type ServerClosing = z.infer<typeof ServerClosing>;
+
+/** The data of a `banned` handshake refusal (connect_error.data). */
+export const BannedInfo = z.strictObject({ until: z.iso.datetime() });
+export type BannedInfo = z.infer<typeof BannedInfo>;
 
 export const ProtocolError = z.strictObject({ event: z.string().max(100), error: ErrorBody });
 export type ProtocolError = z.infer<typeof ProtocolError>;
@@ -128,6 +148,7 @@ export interface ClientToServerEvents {
   'queue:next': (payload: EmptyPayload, ack: AckFn<'queue:next'>) => void;
   'queue:leave': (payload: EmptyPayload, ack: AckFn<'queue:leave'>) => void;
   signal: (payload: SignalPayload, ack: AckFn<'signal'>) => void;
+  report: (payload: ReportPayload, ack: AckFn<'report'>) => void;
 }
 
 export interface ServerToClientEvents {

@@ -3,10 +3,11 @@
  * drives the socket, the offscreen document and the permission tab, and
  * every state change goes through `dispatch` (reduce → persist → tell views).
  */
-import type { Ack, AckBodies, QueueJoinPayload, SignalData } from '../../shared/protocol';
+import { BannedInfo, type Ack, type AckBodies, type AckError, type QueueJoinPayload, type ReportPayload, type SignalData } from '../../shared/protocol';
 import { reduce, type CallEvent, type CallState, type MediaFailure, type MediaSwitches } from './call-state';
 import { sendMessage } from './messages';
 import { ensureOffscreenDocument } from './offscreen';
+import { rulesAccepted, rulesAcceptedItem, RULES_VERSION } from './rules';
 import { callStateItem, devicesItem, installIdItem, interestsItem, serverUrlItem } from './settings';
 import { openSignaling, type SignalingSocket } from './signaling';
 
@@ -30,10 +31,12 @@ export class CallController {
     return this.#state;
   }
 
-  /** Start pressed: camera first (asking in a tab if needed), then the queue. */
+  /** Start pressed: the rules first, then the camera (asking in a tab if needed), then the queue. */
   async start(): Promise<void> {
     await this.ready;
     if (this.#state.phase === 'waiting' || this.#state.phase === 'matched') return;
+    // Nothing touches the camera before the person has accepted the current rules.
+    if (!(await rulesAccepted())) return this.#dispatch({ type: 'needs-rules' });
     this.#dispatch({ type: 'start' });
     const media = await this.#acquireMedia();
     if (!media.ok) {
@@ -46,6 +49,26 @@ export class CallController {
       return;
     }
     await this.#join();
+  }
+
+  /** "I am 18 or older and accept the rules": remembered with the rules' version, then the start goes on. */
+  async acceptRules(): Promise<void> {
+    await this.ready;
+    await rulesAcceptedItem.setValue({ version: RULES_VERSION, at: Date.now() });
+    if (this.#state.phase === 'rules') await this.start();
+  }
+
+  /** Report the stranger: the call ends for both at once, they are blocked, and the search goes on. */
+  async report(reason: ReportPayload['reason'], details?: string): Promise<void> {
+    await this.ready;
+    const matchId = this.#state.matchId;
+    if (this.#state.phase !== 'matched' || !matchId || !this.#socket?.connected) return;
+    const payload: ReportPayload = details?.trim() ? { matchId, reason, details: details.trim() } : { matchId, reason };
+    const ack = await this.#socket.timeout(5000).emitWithAck('report', payload).catch(() => undefined);
+    if (!ack) return;
+    if (!ack.ok) return this.#refused(ack);
+    await sendMessage('offscreen:hang-up').catch(() => {});
+    this.#dispatch({ type: 'reported' });
   }
 
   /** The permission page got access: carry on with the start the person asked for. */
@@ -62,7 +85,7 @@ export class CallController {
     if (phase === 'matched' || phase === 'partner-left') {
       this.#dispatch({ type: 'queued' });
       const ack = await this.#emit('queue:next', {});
-      if (ack && !ack.ok) this.#serverError(ack.error.message);
+      if (ack && !ack.ok) this.#refused(ack);
       else if (ack?.ok && this.#state.phase === 'waiting') this.#dispatch({ type: 'stats', stats: ack.stats });
     }
   }
@@ -170,7 +193,7 @@ export class CallController {
     if (!socket.connected) return; // the 'connect' handler joins once the server answers
     const ack = await this.#emit('queue:join', { interests: await interestsItem.getValue() });
     if (!ack) return;
-    if (!ack.ok) return this.#serverError(ack.error.message);
+    if (!ack.ok) return this.#refused(ack);
     if (this.#state.phase === 'connecting') this.#dispatch({ type: 'queued', stats: ack.stats });
   }
 
@@ -181,8 +204,11 @@ export class CallController {
     return socket.timeout(5000).emitWithAck(event as 'queue:join', payload).catch(() => undefined);
   }
 
-  #serverError(message: string): void {
-    this.#dispatch({ type: 'problem', problem: { kind: 'server_error', message } });
+  #refused({ error }: AckError): void {
+    if (error.code === 'rate_limited') {
+      return this.#dispatch({ type: 'problem', problem: { kind: 'rate_limited', retryAfterMs: error.retryAfterMs ?? 1000 } });
+    }
+    this.#dispatch({ type: 'problem', problem: { kind: 'server_error', message: error.message } });
   }
 
   async #connect(): Promise<SignalingSocket> {
@@ -196,9 +222,19 @@ export class CallController {
       // (Re)connected while the person wants to talk: (re)join; the server forgot us on disconnect.
       if (this.#state.phase === 'connecting' || this.#state.phase === 'waiting') void this.#join();
     });
-    socket.on('connect_error', () => this.#dispatch({ type: 'problem', problem: { kind: 'server_unreachable' } }));
+    socket.on('connect_error', (error: Error & { data?: unknown }) => {
+      const banned = error.message === 'banned' ? BannedInfo.safeParse(error.data) : undefined;
+      if (!banned?.success) return this.#dispatch({ type: 'problem', problem: { kind: 'server_unreachable' } });
+      // Banned: stop knocking, say until when.
+      socket.disconnect();
+      if (this.#socket === socket) this.#socket = undefined;
+      void sendMessage('offscreen:release-media').catch(() => {});
+      this.#dispatch({ type: 'problem', problem: { kind: 'banned', until: banned.data.until } });
+    });
     socket.on('disconnect', (reason) => {
       if (this.#socket !== socket || reason === 'io client disconnect') return;
+      // The server closed us on purpose (a ban, most likely): knock once to learn why.
+      if (reason === 'io server disconnect') socket.connect();
       if (this.#state.phase === 'matched') void sendMessage('offscreen:hang-up').catch(() => {});
       this.#dispatch({ type: 'problem', problem: { kind: 'server_unreachable' } });
     });
@@ -210,6 +246,7 @@ export class CallController {
         polite: match.polite,
         role: match.role,
         iceServers: match.iceServers,
+        iceTransportPolicy: match.iceTransportPolicy,
       });
     });
     socket.on('signal', ({ matchId, data }) => {

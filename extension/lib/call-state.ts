@@ -8,6 +8,7 @@ import { LIMITS } from '../../shared/limits';
 
 export type Phase =
   | 'idle' // nothing going on: Start
+  | 'rules' // the 18+ rules must be accepted before anything else
   | 'permission' // waiting for camera/microphone access in the permission tab
   | 'connecting' // reaching the server / opening the camera
   | 'waiting' // in the queue
@@ -21,6 +22,8 @@ export type MediaFailure = 'denied' | 'no_device' | 'in_use' | 'other';
 
 export type Problem =
   | { kind: 'server_unreachable' }
+  | { kind: 'banned'; until: string }
+  | { kind: 'rate_limited'; retryAfterMs: number }
   | { kind: 'media'; failure: MediaFailure }
   | { kind: 'server_error'; message: string };
 
@@ -56,6 +59,8 @@ export interface CallState {
   remoteMedia: MediaSwitches;
   /** Mine: kept across strangers, reset by Stop. */
   localMedia: MediaSwitches;
+  /** Set after I reported someone: a word of thanks while the search goes on. */
+  reported?: boolean;
 }
 
 const ALL_ON: MediaSwitches = { camera: true, mic: true };
@@ -64,7 +69,9 @@ export const INITIAL_STATE: CallState = { phase: 'idle', commonInterests: [], re
 
 export type CallEvent =
   | { type: 'start' }
+  | { type: 'needs-rules' }
   | { type: 'needs-permission' }
+  | { type: 'reported' }
   | { type: 'queued'; stats?: Stats }
   | { type: 'stats'; stats: Stats }
   | { type: 'matched'; matchId: string; commonInterests: string[] }
@@ -92,12 +99,17 @@ const noCall = {
   chat: [],
   strangerTypingAt: undefined,
   remoteMedia: ALL_ON,
+  reported: undefined,
 } satisfies Partial<CallState>;
 
 export function reduce(state: CallState, event: CallEvent): CallState {
   switch (event.type) {
     case 'start':
       return { ...state, ...noCall, phase: 'connecting', problem: undefined, endedReason: undefined };
+    case 'needs-rules':
+      return { ...state, ...noCall, phase: 'rules', problem: undefined };
+    case 'reported':
+      return { ...state, ...noCall, phase: 'waiting', reported: true, problem: undefined, endedReason: undefined };
     case 'needs-permission':
       return { ...state, phase: 'permission', problem: undefined };
     case 'queued':
@@ -143,6 +155,8 @@ export function reduce(state: CallState, event: CallEvent): CallState {
     case 'problem':
       // Unreachable server: keep trying (socket.io reconnects) and say so. Camera problems stop the start.
       if (event.problem.kind === 'server_unreachable' && state.phase !== 'idle') return { ...state, ...noCall, phase: 'connecting', problem: event.problem };
+      // Too fast: the call (if any) goes on, the person is told to wait.
+      if (event.problem.kind === 'rate_limited') return { ...state, problem: event.problem };
       return { ...state, ...noCall, phase: 'idle', problem: event.problem };
     case 'server-reachable':
       return state.problem?.kind === 'server_unreachable' ? { ...state, problem: undefined } : state;

@@ -5,7 +5,7 @@
  * this extension.
  */
 import { defineExtensionMessaging, type ExtensionMessage } from '@webext-core/messaging';
-import type { IceServer, MatchFound, SignalData } from '../../shared/protocol';
+import type { IceServer, MatchFound, ReportPayload, SignalData } from '../../shared/protocol';
 import type { MediaFailure, MediaSwitches, RtcPhase } from './call-state';
 
 export interface CallTarget {
@@ -13,6 +13,7 @@ export interface CallTarget {
   polite: boolean;
   role: MatchFound['role'];
   iceServers: IceServer[];
+  iceTransportPolicy: RTCIceTransportPolicy;
 }
 
 /** Chosen devices (deviceId), remembered in storage.local; undefined = the system default. */
@@ -30,6 +31,8 @@ export interface ProtocolMap {
   'call:next'(): void;
   'call:stop'(): void;
   'call:retry'(): void;
+  'call:report'(report: { reason: ReportPayload['reason']; details?: string }): void;
+  'rules:accept'(): void;
   'chat:send'(text: string): SendResult;
   'chat:typing'(): void;
   'media:set'(media: MediaSwitches): void;

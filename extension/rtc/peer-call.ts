@@ -12,6 +12,8 @@ export interface PeerCallOptions {
   polite: boolean;
   role: 'offerer' | 'answerer';
   iceServers: IceServer[];
+  /** 'relay' when the server hides addresses behind TURN. */
+  iceTransportPolicy: RTCIceTransportPolicy;
   localStream: MediaStream;
   onSignal(data: SignalData): void;
   onPhase(phase: RtcPhase, remoteVideo: boolean): void;
@@ -39,7 +41,7 @@ export class PeerCall {
   #queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: PeerCallOptions) {
-    this.pc = new RTCPeerConnection({ iceServers: options.iceServers });
+    this.pc = new RTCPeerConnection({ iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy });
     const { pc } = this;
     pc.onnegotiationneeded = () => void this.#offer();
     pc.onicecandidate = ({ candidate }) => options.onSignal({ candidate: candidate ? candidate.toJSON() as never : null });

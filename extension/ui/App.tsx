@@ -2,6 +2,8 @@ import { useEffect, useState } from 'preact/hooks';
 import { sendMessage } from '../lib/messages';
 import { Chat } from './components/Chat';
 import { Interests } from './components/Interests';
+import { ReportButton } from './components/ReportDialog';
+import { RulesGate } from './components/RulesGate';
 import { Settings } from './components/Settings';
 import { StageMessage } from './components/Status';
 import { Video } from './components/Video';
@@ -37,7 +39,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
   const shortcuts = useShortcuts();
   const windowId = useWindowId();
   const phase = state?.phase ?? 'idle';
-  const active = phase !== 'idle';
+  const active = phase !== 'idle' && phase !== 'rules';
   const now = useNow(phase === 'matched');
 
   useEffect(() => {
@@ -72,6 +74,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
       </header>
       {state.commonInterests.length > 0 && <p class="interests">{t('sharedInterests', state.commonInterests.join(', '))}</p>}
 
+      {phase === 'rules' && <RulesGate />}
       <section class="stage" aria-label={t('videoArea')} data-video-path={streams?.path}>
         <Video class="remote" stream={streams?.remote} label={t('stranger')} />
         <div class="stage-overlay" aria-live="polite">
@@ -84,7 +87,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
       </section>
 
       <nav class="controls" aria-label={t('controls')}>
-        {!active ? (
+        {phase === 'rules' ? null : !active ? (
           <button class="primary" onClick={() => void sendMessage('call:start')}>
             {t('start')}
           </button>
@@ -114,6 +117,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
           <button aria-pressed={!localMedia.camera} onClick={() => void sendMessage('media:set', { ...localMedia, camera: !localMedia.camera })}>
             {t('cameraOff')}
           </button>
+          {phase === 'matched' && <ReportButton />}
         </div>
       )}
       {!active && <Interests />}

@@ -2,6 +2,7 @@ import type { ClientEventName } from '../../shared/protocol';
 import { queueJoin } from './queue-join';
 import { queueLeave } from './queue-leave';
 import { queueNext } from './queue-next';
+import { report } from './report';
 import { signal } from './signal';
 import type { EventHandler } from './types';
 
@@ -11,4 +12,5 @@ export const HANDLERS: { [E in ClientEventName]: EventHandler<E> } = {
   'queue:next': queueNext,
   'queue:leave': queueLeave,
   signal,
+  report,
 };

@@ -3,10 +3,12 @@ import type { z } from 'zod';
 import type { AckBodies, ClientEventName } from '../../shared/protocol';
 import { CLIENT_EVENTS } from '../../shared/protocol';
 import type { Matchmaker } from '../services/matchmaker';
+import type { Safety } from '../services/safety';
 
 export interface HandlerContext {
   socketId: string;
   matchmaker: Matchmaker;
+  safety: Safety;
   log: Logger;
 }
 
@@ -15,7 +17,7 @@ export type PayloadOf<E extends ClientEventName> = z.infer<(typeof CLIENT_EVENTS
 /** One client event: which rate bucket it spends from and what it does with a valid payload. */
 export interface EventHandler<E extends ClientEventName> {
   readonly event: E;
-  readonly bucket: 'queue' | 'signal';
+  readonly bucket: 'queue' | 'signal' | 'report';
   /** Runs with an already validated payload; throws MatchmakerError to refuse. */
   handle(ctx: HandlerContext, payload: PayloadOf<E>): AckBodies[E];
 }

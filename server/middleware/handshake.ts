@@ -1,21 +1,28 @@
 import type { ExtendedError, Socket } from 'socket.io';
-import { HandshakeAuth } from '../../shared/protocol';
+import { HandshakeAuth, type BannedInfo } from '../../shared/protocol';
 import type { HandshakeError } from '../../shared/errors';
+import type { Safety } from '../services/safety';
 import { createOriginCheck } from './origin';
 
 export interface SocketData {
   installId: string;
 }
 
-const refuse = (code: HandshakeError): ExtendedError => new Error(code);
+const refuse = (code: HandshakeError, data?: BannedInfo): ExtendedError => Object.assign(new Error(code), data && { data });
 
-/** Refuses foreign browser origins and connections without a valid install id. */
-export function handshakeMiddleware(allowedOrigins: readonly string[]) {
+/**
+ * Refuses foreign browser origins, connections without a valid install id,
+ * and banned installs. Runs on every connection, recovered ones included
+ * (connectionStateRecovery.skipMiddlewares is false).
+ */
+export function handshakeMiddleware(allowedOrigins: readonly string[], safety: Safety) {
   const originAllowed = createOriginCheck(allowedOrigins);
-  return (socket: Socket, next: (error?: ExtendedError) => void) => {
+  return async (socket: Socket, next: (error?: ExtendedError) => void) => {
     if (!originAllowed(socket.handshake.headers.origin)) return next(refuse('origin_refused'));
     const auth = HandshakeAuth.safeParse(socket.handshake.auth);
     if (!auth.success) return next(refuse('invalid_install_id'));
+    const ban = await safety.activeBan(auth.data.installId);
+    if (ban) return next(refuse('banned', { until: ban.until.toISOString() }));
     (socket.data as SocketData).installId = auth.data.installId;
     next();
   };

@@ -7,9 +7,12 @@ import { randomUUID } from 'node:crypto';
 import type { EndReason, IceServer, ServerToClientEvents, SignalData, Stats } from '../../shared/protocol';
 import type { ErrorCode } from '../../shared/errors';
 import { PairingQueue, type Pair } from './pairing-queue';
+import { keepRelayOnly } from './relay-only';
 
 export interface Transport {
   emit<E extends keyof ServerToClientEvents>(socketId: string, event: E, ...args: Parameters<ServerToClientEvents[E]>): void;
+  /** Closes a connection from the server side. */
+  disconnect(socketId: string): void;
 }
 
 export type SessionState = 'idle' | 'waiting' | 'matched';
@@ -42,7 +45,12 @@ export interface EndedCall {
 export interface MatchmakerOptions {
   transport: Transport;
   interestWaitMs: number;
-  iceServers: () => IceServer[];
+  /** ICE servers for one person (TURN credentials are per install). */
+  iceServers: (installId: string) => IceServer[];
+  /** Relay-only calls: peers gather and use TURN relay candidates only. */
+  relayOnly?: boolean;
+  /** Extra pairing veto (blocked pairs). */
+  canPair?: (installA: string, installB: string) => boolean;
   onCallEnded?: (call: EndedCall) => void;
   /** Monotonic clock for the queue; injectable for tests. */
   now?: () => number;
@@ -61,7 +69,11 @@ export class Matchmaker {
   #inCalls = 0;
 
   constructor(private readonly options: MatchmakerOptions) {
-    this.#queue = new PairingQueue({ interestWaitMs: options.interestWaitMs });
+    const { canPair } = options;
+    this.#queue = new PairingQueue({
+      interestWaitMs: options.interestWaitMs,
+      canPair: canPair && ((a, b) => canPair(a.installId, b.installId)),
+    });
     this.#now = options.now ?? (() => performance.now());
   }
 
@@ -107,6 +119,19 @@ export class Matchmaker {
     return this.#enqueue(session);
   }
 
+  /**
+   * report — ends the call at once (the reported side is told only `ended`),
+   * and the reporter searches again. Returns who was reported.
+   */
+  report(socketId: string, matchId: string): { state: SessionState; reportedInstallId: string } {
+    const session = this.#require(socketId);
+    const match = session.match;
+    if (!match || match.id !== matchId) throw new MatchmakerError('stale_match', 'That call is over or is not yours.');
+    const partner = match.offerer === session ? match.answerer : match.offerer;
+    this.#endMatch(match, session, 'ended');
+    return { state: this.#enqueue(session), reportedInstallId: partner.installId };
+  }
+
   /** queue:leave — back to idle from anywhere (partner told `left`). */
   leave(socketId: string): 'idle' {
     const session = this.#require(socketId);
@@ -117,12 +142,20 @@ export class Matchmaker {
 
   /** signal — relayed to the current partner of that match, and to no one else. */
   relay(socketId: string, matchId: string, data: SignalData): void {
+    if (this.options.relayOnly) data = keepRelayOnly(data);
     const session = this.#require(socketId);
     const match = session.match;
     if (!match) throw new MatchmakerError('not_in_match', 'No call to signal in.');
     if (match.id !== matchId) throw new MatchmakerError('stale_match', 'That call is over or is not yours.');
     const partner = match.offerer === session ? match.answerer : match.offerer;
     this.options.transport.emit(partner.socketId, 'signal', { matchId, data });
+  }
+
+  /** An install was just banned: drop its connections (its calls end as `disconnected`). */
+  banned(installId: string): void {
+    for (const session of [...this.#sessions.values()]) {
+      if (session.installId === installId) this.options.transport.disconnect(session.socketId);
+    }
   }
 
   /** Retries people whose interest wait has run out; call it on a timer. */
@@ -183,10 +216,10 @@ export class Matchmaker {
       session.lastPartner = undefined;
     }
     this.#inCalls += 2;
-    const iceServers = this.options.iceServers();
-    const { transport } = this.options;
-    transport.emit(offerer.socketId, 'match:found', { matchId: match.id, role: 'offerer', polite: false, iceServers, commonInterests });
-    transport.emit(answerer.socketId, 'match:found', { matchId: match.id, role: 'answerer', polite: true, iceServers, commonInterests });
+    const { transport, iceServers, relayOnly } = this.options;
+    const common = { matchId: match.id, commonInterests, iceTransportPolicy: relayOnly ? ('relay' as const) : ('all' as const) };
+    transport.emit(offerer.socketId, 'match:found', { ...common, role: 'offerer', polite: false, iceServers: iceServers(offerer.installId) });
+    transport.emit(answerer.socketId, 'match:found', { ...common, role: 'answerer', polite: true, iceServers: iceServers(answerer.installId) });
   }
 
   /** Ends a match; everyone but `by` (who already knows, from their ack) is told why. */

@@ -13,8 +13,10 @@ import { CLIENT_EVENTS, type AckError, type ClientEventName, type ClientToServer
 import { HANDLERS } from '../handlers';
 import type { EventHandler } from '../handlers/types';
 import { MatchmakerError, type Matchmaker } from '../services/matchmaker';
+import type { Safety } from '../services/safety';
 
-export type Buckets = Record<EventHandler<ClientEventName>['bucket'], RateLimiterAbstract>;
+/** Each bucket has a per-connection and a per-address limiter; an event spends from both. */
+export type Buckets = Record<EventHandler<ClientEventName>['bucket'], { socket: RateLimiterAbstract; address: RateLimiterAbstract }>;
 type TabcallSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
 
 const fail = (code: ErrorCode, message: string, retryAfterMs?: number): AckError => ({
@@ -25,9 +27,12 @@ const fail = (code: ErrorCode, message: string, retryAfterMs?: number): AckError
 const isClientEvent = (event: unknown): event is ClientEventName =>
   typeof event === 'string' && Object.hasOwn(CLIENT_EVENTS, event);
 
-export function attachHandlers(socket: TabcallSocket, deps: { matchmaker: Matchmaker; buckets: Buckets; log: Logger }): void {
-  const { matchmaker, buckets, log } = deps;
-  const ctx = { socketId: socket.id, matchmaker, log };
+export function attachHandlers(
+  socket: TabcallSocket,
+  deps: { matchmaker: Matchmaker; safety: Safety; buckets: Buckets; address: string; log: Logger },
+): void {
+  const { matchmaker, safety, buckets, address, log } = deps;
+  const ctx = { socketId: socket.id, matchmaker, safety, log };
 
   const reply = (event: string, ack: ((body: unknown) => void) | undefined, body: AckError) => {
     if (ack) ack(body);
@@ -38,7 +43,9 @@ export function attachHandlers(socket: TabcallSocket, deps: { matchmaker: Matchm
     const ack = typeof args.at(-1) === 'function' ? (args.pop() as (body: unknown) => void) : undefined;
     if (!ack) return reply(event, ack, fail('no_ack', `${event} needs an acknowledgement callback.`));
     try {
-      await buckets[HANDLERS[event].bucket].consume(socket.id);
+      const bucket = buckets[HANDLERS[event].bucket];
+      await bucket.socket.consume(socket.id);
+      await bucket.address.consume(address);
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
       return reply(event, ack, fail('rate_limited', 'Too many requests; slow down.', Math.ceil(error.msBeforeNext)));

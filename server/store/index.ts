@@ -3,7 +3,7 @@ import { MemoryStore } from './memory-store';
 import { MongooseStore } from './mongoose-store';
 import type { Store } from './types';
 
-export type { Store, CallRecord, StoreKind } from './types';
+export type { Store, CallRecord, StoreKind, ReportRecord, BanRecord } from './types';
 export { StoreUnavailableError } from './types';
 
 /** MongoDB when a URI is given, else the embedded store, saying so in the log. */

@@ -1,4 +1,4 @@
-import { callFields, type CallRecord, type Store } from './types';
+import { banFields, callFields, pairKey, reportFields, type BanRecord, type CallRecord, type ReportRecord, type Store } from './types';
 
 /**
  * The embedded default: in-process, gone on restart. Bounded so a long-running
@@ -7,6 +7,9 @@ import { callFields, type CallRecord, type Store } from './types';
 export class MemoryStore implements Store {
   readonly kind = 'memory' as const;
   readonly #calls = new Map<string, CallRecord>();
+  readonly #reports: ReportRecord[] = [];
+  readonly #blocks = new Map<string, [string, string]>();
+  readonly #bans: BanRecord[] = [];
 
   constructor(private readonly maxCalls = 100_000) {}
 
@@ -30,6 +33,37 @@ export class MemoryStore implements Store {
 
   async countCalls(): Promise<number> {
     return this.#calls.size;
+  }
+
+  async addReport(report: ReportRecord): Promise<void> {
+    this.#reports.push(reportFields(report));
+  }
+
+  async distinctReporters(reportedId: string, since: Date): Promise<number> {
+    const reporters = this.#reports.filter((r) => r.reportedId === reportedId && r.at >= since).map((r) => r.reporterId);
+    return new Set(reporters).size;
+  }
+
+  async addBlock(a: string, b: string): Promise<void> {
+    this.#blocks.set(pairKey(a, b), [a, b]);
+  }
+
+  async blockedWith(installId: string): Promise<string[]> {
+    const out = new Set<string>();
+    for (const [a, b] of this.#blocks.values()) {
+      if (a === installId) out.add(b);
+      if (b === installId) out.add(a);
+    }
+    return [...out];
+  }
+
+  async addBan(ban: BanRecord): Promise<void> {
+    this.#bans.push(banFields(ban));
+  }
+
+  async latestBan(installId: string): Promise<BanRecord | undefined> {
+    const bans = this.#bans.filter((b) => b.installId === installId).sort((x, y) => y.offence - x.offence);
+    return bans[0] && banFields(bans[0]);
   }
 
   async close(): Promise<void> {}

@@ -3,7 +3,7 @@
  * showed, never an address. Two implementations (memory, mongoose) pass the
  * same contract tests in tests/store/.
  */
-import type { EndReason } from '../../shared/protocol';
+import type { EndReason, REPORT_REASONS } from '../../shared/protocol';
 
 export interface CallRecord {
   matchId: string;
@@ -11,6 +11,27 @@ export interface CallRecord {
   endedAt: Date;
   endReason: EndReason;
   durationMs: number;
+}
+
+export type ReportReason = (typeof REPORT_REASONS)[number];
+
+/** One person's report of another, by random install ids only. */
+export interface ReportRecord {
+  reporterId: string;
+  reportedId: string;
+  matchId: string;
+  reason: ReportReason;
+  /** The reporter's own short words about what happened (never call content). */
+  details?: string;
+  at: Date;
+}
+
+export interface BanRecord {
+  installId: string;
+  /** 1 for a first ban, 2 for the next…: the period grows with it. */
+  offence: number;
+  at: Date;
+  until: Date;
 }
 
 export type StoreKind = 'memory' | 'mongodb';
@@ -23,6 +44,20 @@ export interface Store {
   /** Most recent first. */
   recentCalls(limit: number): Promise<CallRecord[]>;
   countCalls(): Promise<number>;
+
+  addReport(report: ReportRecord): Promise<void>;
+  /** How many different people reported this install since the given time. */
+  distinctReporters(reportedId: string, since: Date): Promise<number>;
+
+  /** Blocks are symmetric: the two are never paired again, whoever asked. Idempotent. */
+  addBlock(a: string, b: string): Promise<void>;
+  /** Everyone this install is blocked with, in either direction. */
+  blockedWith(installId: string): Promise<string[]>;
+
+  addBan(ban: BanRecord): Promise<void>;
+  /** This install's most recent ban (the highest offence), active or not. */
+  latestBan(installId: string): Promise<BanRecord | undefined>;
+
   close(): Promise<void>;
 }
 
@@ -42,4 +77,18 @@ export function callFields(call: CallRecord): CallRecord {
     endReason: call.endReason,
     durationMs: call.durationMs,
   };
+}
+
+export function reportFields(report: ReportRecord): ReportRecord {
+  const { reporterId, reportedId, matchId, reason, details, at } = report;
+  return { reporterId, reportedId, matchId, reason, ...(details !== undefined && { details }), at: new Date(at) };
+}
+
+export function banFields(ban: BanRecord): BanRecord {
+  return { installId: ban.installId, offence: ban.offence, at: new Date(ban.at), until: new Date(ban.until) };
+}
+
+/** One key per unordered pair, so a block is found from either side. */
+export function pairKey(a: string, b: string): string {
+  return a < b ? `${a}|${b}` : `${b}|${a}`;
 }

@@ -13,7 +13,7 @@ import {
   offscreenPage,
   openExtensionPage,
   sampleVideo,
-  setServerUrl,
+  prepareExtension,
   waitForPhase,
   type ExtensionBrowser,
 } from '../helpers/browser';
@@ -28,7 +28,7 @@ async function person(path = 'popup.html'): Promise<Page> {
   const browser = await launchWithExtension();
   browsers.push(browser);
   const page = await openExtensionPage(browser.browser, path);
-  await setServerUrl(page, server.url);
+  await prepareExtension(page, server.url);
   return page;
 }
 

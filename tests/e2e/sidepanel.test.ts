@@ -13,7 +13,7 @@ import {
   offscreenPage,
   openExtensionPage,
   sampleVideo,
-  setServerUrl,
+  prepareExtension,
   waitForPhase,
   type ExtensionBrowser,
 } from '../helpers/browser';
@@ -64,8 +64,8 @@ beforeAll(async () => {
   [a, b] = await Promise.all([launchWithExtension(), launchWithExtension()]);
   alice = await openExtensionPage(a.browser, 'sidepanel.html', { width: 360, height: 800 });
   bob = await openExtensionPage(b.browser, 'popup.html');
-  await setServerUrl(alice, server.url);
-  await setServerUrl(bob, server.url);
+  await prepareExtension(alice, server.url);
+  await prepareExtension(bob, server.url);
 });
 
 afterAll(async () => {

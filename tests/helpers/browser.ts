@@ -93,6 +93,12 @@ export async function setServerUrl(page: Page, url: string): Promise<void> {
   await page.evaluate((value) => chrome.storage.local.set({ serverUrl: value }), url);
 }
 
+/** A person who has been here before: test server set, rules already accepted (the gate has its own test). */
+export async function prepareExtension(page: Page, url: string): Promise<void> {
+  await setServerUrl(page, url);
+  await page.evaluate(() => chrome.storage.local.set({ rulesAccepted: { version: 1, at: Date.now() } }));
+}
+
 export async function clickButton(page: Page, name: string): Promise<void> {
   await page.locator(`::-p-aria([name="${name}"][role="button"])`).click();
 }

@@ -6,7 +6,7 @@ import { connectClient, nextEvent, pairUp, rawEmit, recordEvents, sleep, startSe
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startServer({ RATE_QUEUE_POINTS: 100_000, RATE_SIGNAL_POINTS: 100_000 });
+  server = await startServer({ RATE_QUEUE_POINTS: 100_000, RATE_SIGNAL_POINTS: 100_000, RATE_REPORT_POINTS: 100_000 });
 });
 afterAll(() => server.close());
 

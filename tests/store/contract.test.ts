@@ -54,6 +54,40 @@ function contract(name: string, open: () => Promise<Store>) {
       await store.recordCall({ ...record, ...({ sdp: 'secret', ip: '10.0.0.1' } as object) } as CallRecord);
       expect(Object.keys((await store.findCall(record.matchId))!).sort()).toEqual(['durationMs', 'endReason', 'endedAt', 'matchId', 'startedAt']);
     });
+
+    it('counts distinct reporters of an install within a window', async () => {
+      const reported = randomUUID();
+      const [r1, r2] = [randomUUID(), randomUUID()];
+      const base = Date.UTC(2026, 10, 25, 12);
+      const report = (reporterId: string, minutes: number) =>
+        store.addReport({ reporterId, reportedId: reported, matchId: randomUUID(), reason: 'harassment', at: new Date(base + minutes * 60_000) });
+      await report(r1, 0);
+      await report(r1, 1);
+      await report(r2, 30);
+      await store.addReport({ reporterId: r1, reportedId: randomUUID(), matchId: randomUUID(), reason: 'spam', details: 'bot', at: new Date(base) });
+      expect(await store.distinctReporters(reported, new Date(base - 1))).toBe(2);
+      expect(await store.distinctReporters(reported, new Date(base + 10 * 60_000))).toBe(1);
+      expect(await store.distinctReporters(randomUUID(), new Date(0))).toBe(0);
+    });
+
+    it('keeps blocks symmetric and idempotent', async () => {
+      const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
+      await store.addBlock(a, b);
+      await store.addBlock(b, a);
+      await store.addBlock(c, a);
+      expect((await store.blockedWith(a)).sort()).toEqual([b, c].sort());
+      expect(await store.blockedWith(b)).toEqual([a]);
+      expect(await store.blockedWith(randomUUID())).toEqual([]);
+    });
+
+    it('returns the latest ban of an install', async () => {
+      const id = randomUUID();
+      expect(await store.latestBan(id)).toBeUndefined();
+      const at = new Date(Date.UTC(2026, 10, 25));
+      await store.addBan({ installId: id, offence: 1, at, until: new Date(at.getTime() + 3_600_000) });
+      await store.addBan({ installId: id, offence: 2, at, until: new Date(at.getTime() + 7_200_000) });
+      expect(await store.latestBan(id)).toEqual({ installId: id, offence: 2, at, until: new Date(at.getTime() + 7_200_000) });
+    });
   });
 }
 

@@ -74,7 +74,7 @@ describe('Matchmaker state machine (model test)', () => {
         let clock = 0;
         const dead = new Set<string>();
         const inbox: Array<{ to: string; event: string; payload: any }> = [];
-        const transport: Transport = { emit: (to, event, payload) => inbox.push({ to, event, payload }) };
+        const transport: Transport = { emit: (to, event, payload) => inbox.push({ to, event, payload }), disconnect: () => {} };
         const mm = new Matchmaker({ transport, interestWaitMs: 300, iceServers: () => [], now: () => clock });
         const ids: string[] = [];
         let n = 0;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, HANDSHAKE_ERRORS } from '../../shared/errors';
 import { LIMITS } from '../../shared/limits';
-import { CLIENT_EVENTS, END_REASONS, SERVER_EVENTS } from '../../shared/protocol';
+import { CLIENT_EVENTS, END_REASONS, REPORT_REASONS, SERVER_EVENTS } from '../../shared/protocol';
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
 const n = (value: number) => value.toLocaleString('en-US');
@@ -10,6 +10,7 @@ const n = (value: number) => value.toLocaleString('en-US');
 describe('docs/protocol.md matches shared/', () => {
   it('documents every client event and server event as a heading', () => {
     for (const event of Object.keys(CLIENT_EVENTS)) expect(doc).toMatch(new RegExp(`^### \`${event}\``, 'm'));
+    for (const reason of REPORT_REASONS) expect(doc).toContain(`\`${reason}\``);
     for (const event of SERVER_EVENTS) expect(doc).toMatch(new RegExp(`^### \`${event}\``, 'm'));
     const headings = [...doc.matchAll(/^### `([^`]+)`/gm)].map((m) => m[1]);
     expect(new Set(headings)).toEqual(new Set([...Object.keys(CLIENT_EVENTS), ...SERVER_EVENTS]));
@@ -26,5 +27,6 @@ describe('docs/protocol.md matches shared/', () => {
     expect(doc).toContain(`${LIMITS.interests} tags, 64 characters each on the wire, ${LIMITS.interestLength} after normalisation`);
     expect(doc).toContain(`match id | ${LIMITS.matchIdLength} characters`);
     expect(doc).toContain(`${LIMITS.chatMessage} characters`);
+    expect(doc).toContain(`report details | ${LIMITS.reportDetails} characters`);
   });
 });

@@ -1,3 +1,4 @@
+import type { EndReason } from '../../../shared/protocol';
 import type { CallState, Problem } from '../../lib/call-state';
 import { t, type MessageKey } from '../i18n';
 
@@ -16,8 +17,20 @@ export function problemText(problem: Problem): string {
       return t(MEDIA_PROBLEMS[problem.failure] ?? 'problemCameraOther');
     case 'server_error':
       return t('problemServerError', problem.message);
+    case 'rate_limited':
+      return t('problemRateLimited', String(Math.ceil(problem.retryAfterMs / 1000)));
+    case 'banned':
+      return t('problemBanned', new Date(problem.until).toLocaleString());
   }
 }
+
+/** What a person is told when the stranger's side ended the call (`ended` stays neutral: no word of a report). */
+const END_TEXT: Partial<Record<EndReason, MessageKey>> = {
+  next: 'strangerSkipped',
+  left: 'strangerLeft',
+  disconnected: 'strangerLeft',
+  ended: 'callEnded',
+};
 
 /** After this long in a call without the stranger's video, offer Next. */
 export const VIDEO_PATIENCE_MS = 10_000;
@@ -27,6 +40,7 @@ export function StageMessage({ state, now }: { state: CallState; now: number }) 
   if (state.problem) return <p class="stage-message error" role="alert">{problemText(state.problem)}</p>;
   switch (state.phase) {
     case 'idle':
+    case 'rules':
       return <p class="stage-message">{t('idleHint')}</p>;
     case 'permission':
       return <p class="stage-message">{t('permissionHint')}</p>;
@@ -36,12 +50,13 @@ export function StageMessage({ state, now }: { state: CallState; now: number }) 
       return (
         <p class="stage-message">
           <span class="spinner" aria-hidden="true" />
+          {state.reported && <span class="thanks">{t('reportThanks')}</span>}
           {t('lookingForSomeone')}
           {state.stats && <span class="stats">{t('statsLine', [String(state.stats.online), String(state.stats.waiting)])}</span>}
         </p>
       );
     case 'partner-left':
-      return <p class="stage-message notice">{t(state.endedReason === 'next' ? 'strangerSkipped' : 'strangerLeft')}</p>;
+      return <p class="stage-message notice">{t(END_TEXT[state.endedReason ?? 'left'] ?? 'strangerLeft')}</p>;
     case 'matched':
       if (state.rtc === 'failed') return <p class="stage-message error">{t('connectionFailed')}</p>;
       if (!state.remoteMedia.camera) return <p class="stage-message placeholder">{t('strangerCameraOff')}</p>;

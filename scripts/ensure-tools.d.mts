@@ -1,0 +1,3 @@
+export const CHROMIUM: string;
+export const TURNSERVER: string;
+export function ensureTools(): void;

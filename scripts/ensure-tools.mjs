@@ -1,0 +1,30 @@
+/**
+ * Makes sure the Debian packages the browser tests and benchmarks use are
+ * installed: Chromium, and coturn for the TURN relay test. Installs what is
+ * missing with one apt-get run when we are root.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
+export const TURNSERVER = '/usr/bin/turnserver';
+
+const PACKAGES = [
+  { binary: CHROMIUM, packages: ['chromium', 'fonts-dejavu-core'] },
+  { binary: TURNSERVER, packages: ['coturn'] },
+];
+
+export function ensureTools() {
+  const missing = PACKAGES.filter(({ binary }) => !existsSync(binary)).flatMap(({ packages }) => packages);
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(`Missing Debian packages: ${missing.join(' ')}. Install them (apt-get install ${missing.join(' ')}) or set CHROMIUM_PATH.`);
+  }
+  console.log(`Installing ${missing.join(', ')} for the browser tests (apt-get)…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...missing], { stdio: 'inherit', env });
+  for (const { binary } of PACKAGES) if (!existsSync(binary)) throw new Error(`apt ran but ${binary} is still missing`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) ensureTools();

@@ -1,0 +1,88 @@
+/**
+ * Reports, blocks and bans. Blocks of connected people are cached in memory
+ * so the pairing hot path never waits on the store; reports and bans are
+ * written through to it. Install ids are random and the only identifier kept.
+ */
+import type { Logger } from 'pino';
+import type { BanRecord, ReportRecord, Store } from '../store';
+
+export interface SafetyPolicy {
+  /** Distinct reporters within the window that ban an install. */
+  banThreshold: number;
+  reportWindowMs: number;
+  /** First ban's length; each further offence doubles it, up to banMaxMs. */
+  banBaseMs: number;
+  banMaxMs: number;
+}
+
+export class Safety {
+  /** installId → installs it must never meet; held while it has a connection. */
+  readonly #blocks = new Map<string, Set<string>>();
+  readonly #connections = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly policy: SafetyPolicy,
+    private readonly log: Logger,
+  ) {}
+
+  /** The ban in force for this install, if any. A store that is down lets people in (and says so in the log). */
+  async activeBan(installId: string, now = Date.now()): Promise<BanRecord | undefined> {
+    try {
+      const ban = await this.store.latestBan(installId);
+      return ban && ban.until.getTime() > now ? ban : undefined;
+    } catch (error) {
+      this.log.error({ err: error }, 'ban check failed: letting the connection in');
+      return undefined;
+    }
+  }
+
+  /** Loads an install's blocks when it connects (refcounted across its connections). */
+  async connected(installId: string): Promise<void> {
+    this.#connections.set(installId, (this.#connections.get(installId) ?? 0) + 1);
+    if (this.#blocks.has(installId)) return;
+    const set = new Set<string>();
+    this.#blocks.set(installId, set);
+    try {
+      for (const other of await this.store.blockedWith(installId)) set.add(other);
+    } catch (error) {
+      this.log.error({ err: error }, 'could not load blocks');
+    }
+  }
+
+  disconnected(installId: string): void {
+    const left = (this.#connections.get(installId) ?? 1) - 1;
+    if (left > 0) return void this.#connections.set(installId, left);
+    this.#connections.delete(installId);
+    this.#blocks.delete(installId);
+  }
+
+  isBlocked(a: string, b: string): boolean {
+    return this.#blocks.get(a)?.has(b) === true || this.#blocks.get(b)?.has(a) === true;
+  }
+
+  /**
+   * Records a report, blocks the pair at once (in memory first, so the very
+   * next pairing respects it), and bans the reported install when enough
+   * different people reported it. Resolves with the new ban, if any.
+   */
+  async report(report: ReportRecord): Promise<BanRecord | undefined> {
+    const { reporterId, reportedId } = report;
+    this.#blocks.get(reporterId)?.add(reportedId);
+    this.#blocks.get(reportedId)?.add(reporterId);
+    await Promise.all([this.store.addReport(report), this.store.addBlock(reporterId, reportedId)]);
+
+    const now = report.at.getTime();
+    const previous = await this.store.latestBan(reportedId);
+    if (previous && previous.until.getTime() > now) return undefined;
+    // Reports made before the last ban do not count again.
+    const since = new Date(Math.max(now - this.policy.reportWindowMs, previous?.at.getTime() ?? 0));
+    if ((await this.store.distinctReporters(reportedId, since)) < this.policy.banThreshold) return undefined;
+    const offence = (previous?.offence ?? 0) + 1;
+    const length = Math.min(this.policy.banBaseMs * 2 ** (offence - 1), this.policy.banMaxMs);
+    const ban: BanRecord = { installId: reportedId, offence, at: new Date(now + 1), until: new Date(now + length) };
+    await this.store.addBan(ban);
+    this.log.info({ offence, until: ban.until }, 'install banned after reports');
+    return ban;
+  }
+}
