@@ -67,8 +67,7 @@ export class CallController {
     const ack = await this.#socket.timeout(5000).emitWithAck('report', payload).catch(() => undefined);
     if (!ack) return;
     if (!ack.ok) return this.#refused(ack);
-    await sendMessage('offscreen:hang-up').catch(() => {});
-    this.#dispatch({ type: 'reported' });
+    this.#leftCall(matchId, { type: 'reported' });
   }
 
   /** The permission page got access: carry on with the start the person asked for. */
@@ -79,15 +78,13 @@ export class CallController {
 
   async next(): Promise<void> {
     await this.ready;
-    const { phase } = this.#state;
+    const { phase, matchId } = this.#state;
     if (phase === 'idle' || phase === 'permission') return this.start();
-    if (phase === 'matched') await sendMessage('offscreen:hang-up').catch(() => {});
-    if (phase === 'matched' || phase === 'partner-left') {
-      this.#dispatch({ type: 'queued' });
-      const ack = await this.#emit('queue:next', {});
-      if (ack && !ack.ok) this.#refused(ack);
-      else if (ack?.ok && this.#state.phase === 'waiting') this.#dispatch({ type: 'stats', stats: ack.stats });
-    }
+    if (phase !== 'matched' && phase !== 'partner-left') return;
+    const ack = await this.#emit('queue:next', {});
+    if (!ack) return; // offline: the disconnect handler says so
+    if (!ack.ok) return this.#refused(ack); // refused (too fast): the call goes on
+    this.#leftCall(matchId, { type: 'queued', stats: ack.stats });
   }
 
   async stop(): Promise<void> {
@@ -202,6 +199,17 @@ export class CallController {
     const socket = this.#socket;
     if (!socket?.connected) return undefined;
     return socket.timeout(5000).emitWithAck(event as 'queue:join', payload).catch(() => undefined);
+  }
+
+  /**
+   * After the server confirmed we left call `matchId` (Next, report): hang it up
+   * and show the search. The server may already have paired us again: its
+   * match:found arrives before the ack, and then there is nothing to undo.
+   */
+  #leftCall(matchId: string | undefined, event: CallEvent): void {
+    if (this.#state.matchId !== matchId) return;
+    if (matchId) void sendMessage('offscreen:hang-up').catch(() => {});
+    this.#dispatch(event);
   }
 
   #refused({ error }: AckError): void {

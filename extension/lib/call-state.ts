@@ -153,8 +153,12 @@ export function reduce(state: CallState, event: CallEvent): CallState {
     case 'stopped':
       return { ...INITIAL_STATE };
     case 'problem':
-      // Unreachable server: keep trying (socket.io reconnects) and say so. Camera problems stop the start.
-      if (event.problem.kind === 'server_unreachable' && state.phase !== 'idle') return { ...state, ...noCall, phase: 'connecting', problem: event.problem };
+      // Unreachable server: keep trying (socket.io reconnects) and say so. Whoever was searching or
+      // talking is searching again once it answers (the server forgot them); other phases stay.
+      if (event.problem.kind === 'server_unreachable') {
+        if (['connecting', 'waiting', 'matched'].includes(state.phase)) return { ...state, ...noCall, phase: 'connecting', problem: event.problem };
+        return { ...state, problem: event.problem };
+      }
       // Too fast: the call (if any) goes on, the person is told to wait.
       if (event.problem.kind === 'rate_limited') return { ...state, problem: event.problem };
       return { ...state, ...noCall, phase: 'idle', problem: event.problem };

@@ -78,3 +78,17 @@ describe('call state: chat receipts, typing, media switches', () => {
     expect(reduce(next, { type: 'stopped' }).localMedia).toEqual({ camera: true, mic: true });
   });
 });
+
+describe('call state: an unreachable server', () => {
+  it('sends people who were talking or searching back to searching, and leaves a notice alone', () => {
+    const problem = { type: 'problem', problem: { kind: 'server_unreachable' } } as const;
+    expect(reduce(run([{ type: 'matched', matchId: 'm', commonInterests: [] }]), problem).phase).toBe('connecting');
+    const left = run([{ type: 'matched', matchId: 'm', commonInterests: [] }, { type: 'partner-ended', matchId: 'm', reason: 'left' }]);
+    expect(reduce(left, problem)).toMatchObject({ phase: 'partner-left', problem: { kind: 'server_unreachable' } });
+  });
+
+  it('keeps the call when an action is refused for going too fast', () => {
+    const inCall = run([{ type: 'matched', matchId: 'm', commonInterests: [] }]);
+    expect(reduce(inCall, { type: 'problem', problem: { kind: 'rate_limited', retryAfterMs: 3000 } })).toMatchObject({ phase: 'matched', matchId: 'm' });
+  });
+});

@@ -15,6 +15,8 @@ export const EXTENSION_URL = `chrome-extension://${EXTENSION_ID}`;
 export interface LaunchOptions {
   /** Grant camera/microphone without a prompt (default true). */
   fakeUi?: boolean;
+  /** A fake camera and microphone (default true); without, this machine has none. */
+  fakeDevices?: boolean;
   lang?: string;
   /** Attach to no service worker, so tests observe the worker's natural lifetime. */
   ignoreWorkers?: boolean;
@@ -38,12 +40,12 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
     '--disable-sync',
     '--no-first-run',
     '--disable-quic',
-    '--use-fake-device-for-media-stream',
     '--allow-loopback-in-peer-connection',
     '--autoplay-policy=no-user-gesture-required',
     `--lang=${options.lang ?? 'en-US'}`,
   ];
   if (options.fakeUi !== false) args.push('--use-fake-ui-for-media-stream');
+  if (options.fakeDevices !== false) args.push('--use-fake-device-for-media-stream');
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,

@@ -1,0 +1,96 @@
+/**
+ * The parts of a call's life a person rarely sees but must survive: the
+ * camera permission asked in a tab (the offscreen document cannot prompt), no
+ * camera at all, and the service worker being stopped mid-call.
+ */
+import type { Page } from 'puppeteer-core';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  clickButton,
+  EXTENSION_URL,
+  launchWithExtension,
+  openExtensionPage,
+  prepareExtension,
+  waitForPhase,
+  type ExtensionBrowser,
+  type LaunchOptions,
+} from '../helpers/browser';
+import { startServer, type TestServer } from '../helpers/server';
+
+const opened: ExtensionBrowser[] = [];
+const servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((b) => b.close()));
+  for (const s of servers.splice(0)) await s.close();
+});
+
+async function setup(options: LaunchOptions = {}) {
+  const server = await startServer();
+  servers.push(server);
+  const launched = await launchWithExtension(options);
+  opened.push(launched);
+  const page = await openExtensionPage(launched.browser, 'popup.html');
+  await prepareExtension(page, server.url);
+  return { server, browser: launched.browser, page };
+}
+
+const stageText = (page: Page) => page.$eval('.stage-message', (el) => el.textContent ?? '');
+
+describe('camera permission', () => {
+  it('asks in a tab, explains a block, and starts the search once allowed, without a second Start', async () => {
+    const { browser, page } = await setup({ fakeUi: false });
+    await clickButton(page, 'Start');
+    await waitForPhase(page, 'permission');
+    const target = await browser.waitForTarget((t) => t.url() === `${EXTENSION_URL}/permission.html`, { timeout: 5000 });
+    const tab = (await target.page())!;
+    await tab.waitForSelector('main[data-step="ask"]');
+
+    // Blocked (headless Chromium refuses at once without a grant).
+    await clickButton(tab, 'Allow camera and microphone');
+    await tab.waitForSelector('main[data-step="denied"]');
+    expect(await tab.$eval('.error', (el) => el.textContent)).toContain('site settings');
+    await tab.locator("::-p-aria([name=\"Open Tabcall's site settings\"][role=\"button\"])").wait();
+
+    // Allowed.
+    await browser.defaultBrowserContext().overridePermissions(EXTENSION_URL, ['camera', 'microphone']);
+    await clickButton(tab, 'Allow camera and microphone');
+    await tab.waitForSelector('main[data-step="granted"]');
+    await waitForPhase(page, 'waiting');
+  });
+
+  it('says so when there is no camera at all', async () => {
+    const { page } = await setup({ fakeDevices: false });
+    await clickButton(page, 'Start');
+    await page.waitForSelector('.stage-message.error', { timeout: 10_000 });
+    expect(await stageText(page)).toContain('No camera or microphone was found');
+    await waitForPhase(page, 'idle');
+  });
+});
+
+describe('service worker restart', () => {
+  it('never loses track of the call: a stopped worker comes back, ends the dead call and searches again', async () => {
+    const server = await startServer({ INTEREST_WAIT_MS: 500 });
+    servers.push(server);
+    const [a, b] = await Promise.all([launchWithExtension(), launchWithExtension()]);
+    opened.push(a, b);
+    const alice = await openExtensionPage(a.browser, 'popup.html');
+    const bob = await openExtensionPage(b.browser, 'popup.html');
+    await prepareExtension(alice, server.url);
+    await prepareExtension(bob, server.url);
+    await clickButton(alice, 'Start');
+    await waitForPhase(alice, 'waiting');
+    await clickButton(bob, 'Start');
+    await waitForPhase(alice, 'matched');
+
+    const cdp = await alice.createCDPSession();
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+
+    // Bob's server side saw Alice's socket drop; Alice's restarted worker knows the call is gone.
+    await waitForPhase(bob, 'partner-left', 10_000);
+    await waitForPhase(alice, 'waiting', 10_000);
+    await clickButton(bob, 'Next');
+    await waitForPhase(alice, 'matched', 10_000);
+    await waitForPhase(bob, 'matched', 10_000);
+  });
+});
