@@ -1,11 +1,12 @@
 /**
  * npm run screenshots — the popup and the side panel in each state a person
- * meets (idle, looking, in a call, stranger left, server unreachable), in
+ * meets (idle, the rules, looking, in a call, reporting, stranger left,
+ * server unreachable), in
  * light and dark, English and French, taken in headless Chromium with the
  * real extension and server and saved to docs/screenshots/.
  */
 import type { Page } from 'puppeteer-core';
-import { clickButton, launchWithExtension, openExtensionPage, prepareExtension, waitForPhase } from '../tests/helpers/browser';
+import { clickButton, launchWithExtension, openExtensionPage, prepareExtension, setServerUrl, waitForPhase } from '../tests/helpers/browser';
 import { startServer } from '../tests/helpers/server';
 import { ensureTools } from './ensure-tools.mjs';
 
@@ -45,7 +46,7 @@ async function capture(look: Look) {
     const person = await openExtensionPage(a.browser, `${look.surface}.html`, viewport);
     await person.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: look.scheme }]);
     const stranger = await openExtensionPage(b.browser, 'popup.html');
-    await prepareExtension(person, server.url);
+    await setServerUrl(person, server.url); // a first-timer: the rules gate comes first
     await prepareExtension(stranger, server.url);
     await person.evaluate(() => chrome.storage.local.set({ interests: ['music', 'travel'] }));
     await person.reload();
@@ -53,6 +54,10 @@ async function capture(look: Look) {
     await shot(person, 'idle');
 
     await person.locator('.controls button.primary').click();
+    await waitForPhase(person, 'rules');
+    await shot(person, 'rules');
+
+    await person.locator('.rules button.primary').click();
     await waitForPhase(person, 'waiting');
     await person.waitForSelector('.stats', { timeout: 3000 });
     await shot(person, 'waiting');
@@ -69,6 +74,11 @@ async function capture(look: Look) {
     await stranger.locator('#message').fill('typing');
     await person.waitForSelector('.typing', { timeout: 3000 });
     await shot(person, 'in-call');
+
+    await person.locator('button.report').click();
+    await person.waitForSelector('dialog[open]');
+    await shot(person, 'report');
+    await person.locator('dialog[open] button[type="button"]').click();
 
     await clickButton(stranger, 'Stop');
     await waitForPhase(person, 'partner-left');

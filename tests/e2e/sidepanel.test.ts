@@ -148,6 +148,15 @@ describe('the side panel', () => {
     await expect.poll(() => growth(b.browser, 'framesDecoded', 1000), { timeout: 8000 }).toBeGreaterThan(5);
   });
 
+  it('lists the cameras and microphones present to choose from', async () => {
+    await alice.locator('summary').click();
+    await alice.waitForFunction(() => document.querySelectorAll('#camera option').length > 1, { timeout: 5000 });
+    const cameras = await alice.$$eval('#camera option', (options) => options.map((o) => o.textContent));
+    const mics = await alice.$$eval('#microphone option', (options) => options.map((o) => o.textContent));
+    expect(cameras.slice(1).join()).toMatch(/fake/i);
+    expect(mics.length).toBeGreaterThan(1);
+  });
+
   it('registers the keyboard shortcuts and shows them', async () => {
     const line = await alice.$eval('.shortcuts', (el) => el.textContent ?? '');
     expect(line).toContain('Alt+Shift+K');

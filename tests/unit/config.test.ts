@@ -24,6 +24,12 @@ describe('config', () => {
     }
   });
 
+  it('wants TURN URLs and secret together, and turn: URLs only', () => {
+    expect(() => parseConfig({ TURN_URLS: 'turn:127.0.0.1:3478' })).toThrow('TURN_SECRET: set TURN_URLS and TURN_SECRET together');
+    expect(() => parseConfig({ TURN_URLS: 'http://x', TURN_SECRET: 'x'.repeat(16) })).toThrow('TURN_URLS');
+    expect(parseConfig({ TURN_URLS: 'turn:a:1, turns:b:2', TURN_SECRET: 'x'.repeat(16) }).TURN_URLS).toEqual(['turn:a:1', 'turns:b:2']);
+  });
+
   it('treats empty values as unset', () => {
     expect(parseConfig({ PORT: '', MONGODB_URI: '' }).PORT).toBe(3000);
   });

@@ -5,7 +5,8 @@ import { sendMessage } from '../../lib/messages';
 import { t } from '../i18n';
 
 const TYPING_SIGNAL_EVERY_MS = 2000;
-const time = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+// In the language of the UI strings, which may differ from the browser's.
+const time = new Intl.DateTimeFormat(t('lang'), { hour: '2-digit', minute: '2-digit' });
 
 /** The transcript (rendered as text, never HTML) and the message box. Enter sends. */
 export function Chat(props: { lines: ChatLine[]; enabled: boolean; strangerTyping: boolean }) {

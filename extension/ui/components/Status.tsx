@@ -20,7 +20,7 @@ export function problemText(problem: Problem): string {
     case 'rate_limited':
       return t('problemRateLimited', String(Math.ceil(problem.retryAfterMs / 1000)));
     case 'banned':
-      return t('problemBanned', new Date(problem.until).toLocaleString());
+      return t('problemBanned', new Date(problem.until).toLocaleString(t('lang')));
   }
 }
 
@@ -40,8 +40,9 @@ export function StageMessage({ state, now }: { state: CallState; now: number }) 
   if (state.problem) return <p class="stage-message error" role="alert">{problemText(state.problem)}</p>;
   switch (state.phase) {
     case 'idle':
-    case 'rules':
       return <p class="stage-message">{t('idleHint')}</p>;
+    case 'rules':
+      return null;
     case 'permission':
       return <p class="stage-message">{t('permissionHint')}</p>;
     case 'connecting':
