@@ -134,7 +134,6 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     const socketLog = log.child({ socket: socket.id });
     const { installId } = socket.data;
     matchmaker.connect(socket.id, installId);
-    void safety.connected(installId);
     socketLog.debug({ recovered: socket.recovered }, 'connected');
     attachHandlers(socket, { matchmaker, safety, buckets, address: clientAddress(socket, options.TRUST_PROXY), log: socketLog });
     socket.on('disconnect', (reason) => {

@@ -4,7 +4,7 @@
  * view. Listeners are registered synchronously so a message can wake it.
  */
 import { CallController } from '../lib/call-controller';
-import { fromThisExtension, onMessage } from '../lib/messages';
+import { onOwnMessage as handle } from '../lib/messages';
 import { unreadItem } from '../lib/settings';
 import { VIEW_PORT, type ViewPortMessage } from '../lib/view-port';
 
@@ -33,10 +33,6 @@ export default defineBackground(() => {
     port.onDisconnect.addListener(() => views.delete(port));
     void controller.ready.then(() => port.postMessage({ type: 'state', state: controller.state } satisfies ViewPortMessage));
   });
-
-  /** Registers a handler that ignores anything not sent by this extension. */
-  const handle: typeof onMessage = (type, handler) =>
-    onMessage(type, (message) => (fromThisExtension(message) ? handler(message) : undefined));
 
   handle('call:start', () => controller.start());
   handle('call:next', () => controller.next());

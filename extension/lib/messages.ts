@@ -57,7 +57,6 @@ export interface ProtocolMap {
   'offscreen:signal'(signal: { matchId: string; data: SignalData }): void;
   'offscreen:hang-up'(): void;
   'offscreen:chat'(message: { matchId: string; id: string; text: string }): SendResult;
-  'offscreen:status'(): { matchId?: string; hasMedia: boolean };
   // view → offscreen: the fallback video bridge (see rtc/view-bridge.ts)
   'bridge:open'(offer: { bridgeId: string; sdp: string }): { sdp: string };
   'bridge:close'(bridgeId: string): void;
@@ -65,7 +64,8 @@ export interface ProtocolMap {
 
 export const { sendMessage, onMessage } = defineExtensionMessaging<ProtocolMap>();
 
-/** Only this extension's own pages and worker may talk to us. */
-export function fromThisExtension(message: ExtensionMessage): boolean {
-  return message.sender.id === chrome.runtime.id;
-}
+/** Like onMessage, but ignores anything not sent by this extension's own pages and worker. */
+export const onOwnMessage: typeof onMessage = (type, handler) =>
+  onMessage(type, (message: Parameters<typeof handler>[0] & ExtensionMessage) =>
+    message.sender.id === chrome.runtime.id ? handler(message) : undefined,
+  );

@@ -21,7 +21,8 @@ export function handshakeMiddleware(allowedOrigins: readonly string[], safety: S
     if (!originAllowed(socket.handshake.headers.origin)) return next(refuse('origin_refused'));
     const auth = HandshakeAuth.safeParse(socket.handshake.auth);
     if (!auth.success) return next(refuse('invalid_install_id'));
-    const ban = await safety.activeBan(auth.data.installId);
+    // Last check: once admitted (blocks loaded), the connection goes ahead.
+    const ban = await safety.admit(auth.data.installId);
     if (ban) return next(refuse('banned', { until: ban.until.toISOString() }));
     (socket.data as SocketData).installId = auth.data.installId;
     next();

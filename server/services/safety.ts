@@ -26,21 +26,21 @@ export class Safety {
     private readonly log: Logger,
   ) {}
 
-  /** The ban in force for this install, if any. A store that is down lets people in (and says so in the log). */
-  async activeBan(installId: string, now = Date.now()): Promise<BanRecord | undefined> {
+  /**
+   * At the handshake: refuses a banned install (resolving with its ban), or
+   * loads its blocks before it can join the queue. Every admitted connection
+   * must be matched by a `disconnected` call. A store that is down lets people
+   * in (and says so in the log).
+   */
+  async admit(installId: string, now = Date.now()): Promise<BanRecord | undefined> {
     try {
       const ban = await this.store.latestBan(installId);
-      return ban && ban.until.getTime() > now ? ban : undefined;
+      if (ban && ban.until.getTime() > now) return ban;
     } catch (error) {
       this.log.error({ err: error }, 'ban check failed: letting the connection in');
-      return undefined;
     }
-  }
-
-  /** Loads an install's blocks when it connects (refcounted across its connections). */
-  async connected(installId: string): Promise<void> {
     this.#connections.set(installId, (this.#connections.get(installId) ?? 0) + 1);
-    if (this.#blocks.has(installId)) return;
+    if (this.#blocks.has(installId)) return undefined;
     const set = new Set<string>();
     this.#blocks.set(installId, set);
     try {
@@ -48,6 +48,7 @@ export class Safety {
     } catch (error) {
       this.log.error({ err: error }, 'could not load blocks');
     }
+    return undefined;
   }
 
   disconnected(installId: string): void {

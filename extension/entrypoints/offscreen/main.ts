@@ -5,7 +5,7 @@
  * through ViewBridges.
  */
 import type { MediaSwitches } from '../../lib/call-state';
-import { fromThisExtension, onMessage, sendMessage } from '../../lib/messages';
+import { onOwnMessage as handle, sendMessage } from '../../lib/messages';
 import { classifyMediaError, LocalMedia } from '../../rtc/media';
 import type { OffscreenMedia } from '../../rtc/offscreen-media';
 import { PeerCall } from '../../rtc/peer-call';
@@ -64,9 +64,6 @@ function onPeerMessage(matchId: string, message: PeerMessage): void {
       break;
   }
 }
-
-const handle: typeof onMessage = (type, handler) =>
-  onMessage(type, (message) => (fromThisExtension(message) ? handler(message) : undefined));
 
 handle('offscreen:acquire-media', async ({ data }) => {
   try {
@@ -139,8 +136,6 @@ handle('offscreen:chat', ({ data }) => {
 handle('offscreen:typing', ({ data: matchId }) => {
   if (call?.matchId === matchId) call.send({ type: 'typing' });
 });
-
-handle('offscreen:status', () => ({ matchId: call?.matchId, hasMedia: Boolean(media.stream) }));
 
 handle('bridge:open', async ({ data }) => ({ sdp: await bridges.open(data.bridgeId, data.sdp) }));
 handle('bridge:close', ({ data }) => bridges.close(data));
