@@ -27,17 +27,21 @@ function armView(page: Page) {
         const video = document.querySelector<HTMLVideoElement>('video[aria-label="Stranger"]')!;
         const main = document.querySelector('main')!;
         const done = () => result.matched && result.viewFrame && resolve(result);
+        // A new call: phase matched with a match id other than the one shown now (Next goes matched → matched).
+        const previous = main.dataset.matchId;
         const observer = new MutationObserver(() => {
-          if (!result.matched && main.dataset.phase === 'matched') {
+          if (!result.matched && main.dataset.phase === 'matched' && main.dataset.matchId !== previous) {
             result.matched = now();
             observer.disconnect();
             done();
           }
         });
-        observer.observe(main, { attributes: true });
-        // A frame of the *new* stranger: only count presentations after the phase turned matched.
+        observer.observe(main, { attributes: true, attributeFilter: ['data-phase', 'data-match-id'] });
+        // A frame of the *new* stranger: presented after the phase turned matched, from a stream
+        // other than the one playing now (the last frames of the previous stranger do not count).
+        const previousStream = video.srcObject;
         const onFrame = () => {
-          if (result.matched && !result.viewFrame) {
+          if (result.matched && !result.viewFrame && video.srcObject !== previousStream) {
             result.viewFrame = now();
             done();
           } else video.requestVideoFrameCallback(onFrame);
