@@ -80,7 +80,7 @@ function armOffscreen(page: Page) {
 async function measure(view: Page, offscreen: Page, button: string): Promise<Marks> {
   const viewMarks = armView(view);
   const offMarks = armOffscreen(offscreen);
-  await view.waitForFunction(() => (window as unknown as { __armed?: object }).__armed);
+  await view.waitForFunction(() => (window as unknown as { __armed?: object }).__armed, { polling: 10 });
   const t0 = await view.evaluate(() => performance.timeOrigin + performance.now());
   await clickButton(view, button);
   const [v, o] = await Promise.all([viewMarks, offMarks]);

@@ -65,11 +65,11 @@ async function capture(look: Look) {
     await stranger.evaluate(() => chrome.storage.local.set({ interests: ['travel'] }));
     await clickButton(stranger, 'Start');
     await waitForPhase(person, 'matched');
-    await person.waitForFunction(() => !document.querySelector('.stage-message'), { timeout: 15_000 });
+    await person.waitForFunction(() => !document.querySelector('.stage-message'), { polling: 100, timeout: 15_000 });
     await send(stranger, look.lang === 'fr' ? 'Salut ! Tu appelles d’où ?' : 'Hi! Where are you calling from?');
     await person.waitForSelector('.line.stranger');
     await send(person, look.lang === 'fr' ? 'Bonjour ! D’un onglet à côté, je lis les infos.' : 'Hello! From a side tab, reading the news.');
-    await person.waitForFunction(() => document.querySelector('.line.me .receipt')?.textContent === '✓✓', { timeout: 5000 });
+    await person.waitForFunction(() => document.querySelector('.line.me .receipt')?.textContent === '✓✓', { polling: 100, timeout: 5000 });
     await new Promise((r) => setTimeout(r, 2100)); // typing signals are sent at most every 2 s
     await stranger.locator('#message').fill('typing');
     await person.waitForSelector('.typing', { timeout: 3000 });

@@ -70,8 +70,8 @@ describe('a call between two browsers', () => {
   });
 
   it('shows each the stranger\'s live video, directly in one and through the bridge in the other', async () => {
-    await alice.waitForFunction(() => !document.querySelector('.stage-message'), { timeout: 15_000 });
-    await bob.waitForFunction(() => !document.querySelector('.stage-message'), { timeout: 15_000 });
+    await alice.waitForFunction(() => !document.querySelector('.stage-message'), { polling: 100, timeout: 15_000 });
+    await bob.waitForFunction(() => !document.querySelector('.stage-message'), { polling: 100, timeout: 15_000 });
     await alice.waitForSelector('.stage[data-video-path="direct"]', { timeout: 5000 });
     await bob.waitForSelector('.stage[data-video-path="bridge"]', { timeout: 5000 });
     await expectStrangerVideo(alice);
@@ -82,10 +82,10 @@ describe('a call between two browsers', () => {
 
   it('delivers chat both ways over the data channel', async () => {
     await typeAndSend(alice, 'hello from alice <b>bold</b>');
-    await bob.waitForFunction(() => document.querySelector('[role="log"]')?.textContent?.includes('hello from alice <b>bold</b>'), { timeout: 5000 });
+    await bob.waitForFunction(() => document.querySelector('[role="log"]')?.textContent?.includes('hello from alice <b>bold</b>'), { polling: 100, timeout: 5000 });
     expect(await bob.$$eval('[role="log"] b', (nodes) => nodes.length)).toBe(0);
     await typeAndSend(bob, 'hi alice');
-    await alice.waitForFunction(() => document.querySelector('[role="log"]')?.textContent?.includes('hi alice'), { timeout: 5000 });
+    await alice.waitForFunction(() => document.querySelector('[role="log"]')?.textContent?.includes('hi alice'), { polling: 100, timeout: 5000 });
     expect(await chatText(alice)).toContain('hello from alice');
   });
 
@@ -100,7 +100,7 @@ describe('a call between two browsers', () => {
     await waitForPhase(alice, 'matched');
     // The chat belonged to bob's call: it is gone.
     expect(await chatText(alice)).not.toContain('hi alice');
-    await carol.waitForFunction(() => !document.querySelector('.stage-message'), { timeout: 15_000 });
+    await carol.waitForFunction(() => !document.querySelector('.stage-message'), { polling: 100, timeout: 15_000 });
     await expectStrangerVideo(carol);
   });
 

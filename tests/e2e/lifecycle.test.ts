@@ -94,3 +94,29 @@ describe('service worker restart', () => {
     await waitForPhase(bob, 'matched', 10_000);
   });
 });
+
+describe('service worker lifetime', () => {
+  it('stays alive through a call longer than the idle timeout, with nothing attached to it', async () => {
+    const server = await startServer();
+    servers.push(server);
+    // No puppeteer session on the workers: attaching would keep them alive artificially.
+    const [a, b] = await Promise.all([launchWithExtension({ ignoreWorkers: true }), launchWithExtension({ ignoreWorkers: true })]);
+    opened.push(a, b);
+    const alice = await openExtensionPage(a.browser, 'popup.html');
+    const bob = await openExtensionPage(b.browser, 'popup.html');
+    await prepareExtension(alice, server.url);
+    await prepareExtension(bob, server.url);
+    await clickButton(alice, 'Start');
+    await waitForPhase(alice, 'waiting');
+    await clickButton(bob, 'Start');
+    await waitForPhase(bob, 'matched');
+    // Close the views too: only the worker's socket and the offscreen document are left.
+    await alice.close();
+    await bob.close();
+    const matchId = [...server.server.matchmaker.sessions()][0].match!.id;
+    await new Promise((r) => setTimeout(r, 45_000)); // Chrome stops an idle worker after 30 s
+    const sessions = [...server.server.matchmaker.sessions()];
+    expect(sessions).toHaveLength(2);
+    expect(sessions.every((session) => session.match?.id === matchId)).toBe(true);
+  }, 90_000);
+});

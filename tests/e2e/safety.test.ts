@@ -99,7 +99,7 @@ describe('report', () => {
     });
     await server.store.addBan({ installId, offence: 1, at: new Date(), until: new Date(Date.now() + 3_600_000) });
     await clickButton(page, 'Start');
-    await page.waitForFunction(() => document.querySelector('.stage-message.error')?.textContent?.includes('until'), { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelector('.stage-message.error')?.textContent?.includes('until'), { polling: 100, timeout: 10_000 });
     await waitForPhase(page, 'idle');
   });
 });
@@ -123,7 +123,7 @@ describe('relay-only calls through TURN (coturn)', () => {
     };
 
     const { alice, bob } = await call(server);
-    await alice.page.waitForFunction(() => !document.querySelector('.stage-message'), { timeout: 20_000 });
+    await alice.page.waitForFunction(() => !document.querySelector('.stage-message'), { polling: 100, timeout: 20_000 });
     expect((await sampleVideo(alice.page, 'Stranger', 1500)).advanced).toBeGreaterThan(0.5);
 
     for (const { browser } of [alice, bob]) {

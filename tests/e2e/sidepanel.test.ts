@@ -30,7 +30,7 @@ async function send(page: Page, text: string) {
   await page.keyboard.press('Enter');
 }
 const waitForChat = (page: Page, text: string) =>
-  page.waitForFunction((t) => document.querySelector('[role="log"]')?.textContent?.includes(t), { timeout: 5000 }, text);
+  page.waitForFunction((t) => document.querySelector('[role="log"]')?.textContent?.includes(t), { polling: 100, timeout: 5000 }, text);
 
 /** Reads the inbound stats of the stranger's media in a browser's offscreen document. */
 async function inbound(browser: Browser) {
@@ -86,7 +86,7 @@ describe('the side panel', () => {
     await clickButton(bob, 'Start');
     await waitForPhase(alice, 'matched');
     await waitForPhase(bob, 'matched');
-    await alice.waitForFunction(() => !document.querySelector('.stage-message'), { timeout: 15_000 });
+    await alice.waitForFunction(() => !document.querySelector('.stage-message'), { polling: 100, timeout: 15_000 });
 
     // Alice switches to another tab, opens new ones and navigates; meanwhile messages flow.
     const other = await a.browser.newPage();
@@ -106,7 +106,7 @@ describe('the side panel', () => {
     await send(alice, 'yes, reading the news');
     await waitForChat(bob, 'yes, reading the news');
     // Sent, then delivered: the stranger's side acknowledged it.
-    await alice.waitForFunction(() => document.querySelector('.line.me .receipt')?.textContent === '✓✓', { timeout: 5000 });
+    await alice.waitForFunction(() => document.querySelector('.line.me .receipt')?.textContent === '✓✓', { polling: 100, timeout: 5000 });
   });
 
   it('shows the stranger typing', async () => {
@@ -127,6 +127,17 @@ describe('the side panel', () => {
     await waitForChat(bob, 'second while closed');
   });
 
+  it('keeps a popup and a side panel open together in sync', async () => {
+    const bobPopup = await openExtensionPage(b.browser, 'popup.html');
+    await waitForPhase(bobPopup, 'matched');
+    await waitForChat(bobPopup, 'second while closed');
+    await send(alice, 'seen twice');
+    await waitForChat(bob, 'seen twice');
+    await waitForChat(bobPopup, 'seen twice');
+    await bobPopup.close();
+    await bob.bringToFront();
+  });
+
   it('mute silences the stranger\'s received audio', async () => {
     const speaking = await growth(b.browser, 'audioEnergy', 3000);
     expect(speaking).toBeGreaterThan(0);
@@ -141,7 +152,7 @@ describe('the side panel', () => {
   it('camera off stops the stranger\'s frames and shows them a placeholder', async () => {
     expect(await growth(b.browser, 'framesDecoded', 1000)).toBeGreaterThan(5);
     await clickButton(alice, 'Camera off');
-    await bob.waitForFunction(() => document.querySelector('.stage-message')?.textContent?.includes('camera off'), { timeout: 5000 });
+    await bob.waitForFunction(() => document.querySelector('.stage-message')?.textContent?.includes('camera off'), { polling: 100, timeout: 5000 });
     await new Promise((r) => setTimeout(r, 500));
     expect(await growth(b.browser, 'framesDecoded', 2000)).toBe(0);
     await clickButton(alice, 'Camera off');
@@ -150,7 +161,7 @@ describe('the side panel', () => {
 
   it('lists the cameras and microphones present to choose from', async () => {
     await alice.locator('summary').click();
-    await alice.waitForFunction(() => document.querySelectorAll('#camera option').length > 1, { timeout: 5000 });
+    await alice.waitForFunction(() => document.querySelectorAll('#camera option').length > 1, { polling: 100, timeout: 5000 });
     const cameras = await alice.$$eval('#camera option', (options) => options.map((o) => o.textContent));
     const mics = await alice.$$eval('#microphone option', (options) => options.map((o) => o.textContent));
     expect(cameras.slice(1).join()).toMatch(/fake/i);

@@ -167,6 +167,21 @@ describe('rate limits under a flood', () => {
   });
 });
 
+describe('per-address rate limits', () => {
+  it('caps all connections from one address together, at RATE_ADDRESS_FACTOR times one connection', async () => {
+    const s = await server({ RATE_QUEUE_POINTS: 5, RATE_QUEUE_WINDOW_S: 60, RATE_ADDRESS_FACTOR: 2 });
+    const clients = [await client(s.url), await client(s.url), await client(s.url)];
+    const served: number[] = [];
+    for (const c of clients) {
+      let ok = 0;
+      for (let i = 0; i < 5; i++) if ((await c.emitWithAck('queue:leave', {})).ok) ok++;
+      served.push(ok);
+    }
+    // Each connection may spend 5, but the address only 10 in all.
+    expect(served).toEqual([5, 5, 0]);
+  });
+});
+
 describe('TURN, relay only', () => {
   it('issues coturn REST credentials per install', () => {
     const server = turnServer({ urls: ['turn:127.0.0.1:3478'], secret: 'a-very-secret-secret', ttlS: 600 }, 'install-1', 1_000_000);
