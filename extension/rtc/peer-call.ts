@@ -44,7 +44,10 @@ export class PeerCall {
     this.pc = new RTCPeerConnection({ iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy });
     const { pc } = this;
     pc.onnegotiationneeded = () => void this.#offer();
-    pc.onicecandidate = ({ candidate }) => options.onSignal({ candidate: candidate ? candidate.toJSON() as never : null });
+    pc.onicecandidate = ({ candidate: c }) =>
+      options.onSignal({
+        candidate: c && { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment },
+      });
     pc.oniceconnectionstatechange = () => {
       if (pc.iceConnectionState === 'failed') pc.restartIce();
     };
