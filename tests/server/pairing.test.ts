@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MatchEnded, MatchFound, Stats } from '../../shared/protocol';
 import { connectClient, nextEvent, pairUp, recordEvents, sleep, startServer, type Client, type TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -30,6 +31,9 @@ describe('pairing', () => {
     const ackB = await b.emitWithAck('queue:join', {});
     expect(ackB).toMatchObject({ ok: true, state: 'matched' });
     const [fa, fb] = await Promise.all([foundA, foundB]);
+    // What the server sends conforms to the published schemas.
+    expect(MatchFound.safeParse(fa).success).toBe(true);
+    expect(MatchFound.safeParse(fb).success).toBe(true);
     expect(fa.matchId).toBe(fb.matchId);
     expect(new Set([fa.role, fb.role])).toEqual(new Set(['offerer', 'answerer']));
     expect(fa.polite).toBe(fa.role === 'answerer');
@@ -65,7 +69,9 @@ describe('pairing', () => {
     track(answerer);
     const ended = nextEvent(answerer, 'match:ended');
     expect(await offerer.emitWithAck('queue:next', {})).toMatchObject({ ok: true, state: 'waiting' });
-    expect(await ended).toEqual({ matchId, reason: 'next' });
+    const payload = await ended;
+    expect(MatchEnded.safeParse(payload).success).toBe(true);
+    expect(payload).toEqual({ matchId, reason: 'next' });
   });
 
   it('does not re-pair the two people Next just parted while someone else waits', async () => {
@@ -167,6 +173,7 @@ describe('pairing', () => {
     const ack = await a.emitWithAck('queue:join', {});
     expect(ack).toMatchObject({ ok: true, stats: { waiting: 1 } });
     const stats = await nextEvent(a, 'stats', 2500);
+    expect(Stats.safeParse(stats).success).toBe(true);
     expect(stats.waiting).toBe(1);
     expect(stats.online).toBeGreaterThanOrEqual(1);
   });
