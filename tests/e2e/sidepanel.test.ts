@@ -74,6 +74,15 @@ afterAll(async () => {
 });
 
 describe('the side panel', () => {
+  it("the real toolbar popup (action.openPopup) renders the call UI", async () => {
+    const target = await a.browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith(EXTENSION_URL));
+    await (await target.worker())!.evaluate(() => chrome.action.openPopup());
+    const popupTarget = await a.browser.waitForTarget((t) => t.url() === `${EXTENSION_URL}/popup.html`, { timeout: 5000 });
+    const popup = (await popupTarget.asPage())!;
+    await popup.locator('::-p-aria([name="Start"][role="button"])').wait();
+    await popup.locator('::-p-aria([name="Side panel"][role="button"])').wait();
+  });
+
   it('opens as a real side panel from the popup\'s button', async () => {
     const popupTab = await openExtensionPage(a.browser, 'popup.html');
     await clickButton(popupTab, 'Side panel');
