@@ -21,6 +21,11 @@ const PERMISSION_PAGE = 'permission.html';
 export class CallController {
   #state!: CallState;
   #socket?: SignalingSocket;
+  /** The camera is open for this search: only then may we join the queue. */
+  #mediaReady = false;
+  /** The join in flight, so a reconnect and a Start never send two. */
+  #joining?: Promise<void>;
+  #connecting?: Promise<SignalingSocket | undefined>;
   readonly ready: Promise<void>;
 
   constructor(private readonly deps: CallControllerDeps) {
@@ -38,8 +43,11 @@ export class CallController {
     // Nothing touches the camera before the person has accepted the current rules.
     if (!(await rulesAccepted())) return this.#dispatch({ type: 'needs-rules' });
     this.#dispatch({ type: 'start' });
+    // The server connection opens while the camera does: neither waits for the other.
+    void this.#connect();
     const media = await this.#acquireMedia();
     if (!media.ok) {
+      this.#closeSocket();
       if (media.failure === 'denied') {
         this.#dispatch({ type: 'needs-permission' });
         await chrome.tabs.create({ url: chrome.runtime.getURL(PERMISSION_PAGE) });
@@ -91,6 +99,7 @@ export class CallController {
     await this.ready;
     const socket = this.#socket;
     this.#socket = undefined;
+    this.#mediaReady = false;
     this.#dispatch({ type: 'stopped' });
     if (socket?.connected) await socket.timeout(2000).emitWithAck('queue:leave', {}).catch(() => {});
     socket?.disconnect();
@@ -101,8 +110,7 @@ export class CallController {
   /** Retry pressed after an error: start over. */
   async retry(): Promise<void> {
     await this.ready;
-    this.#socket?.disconnect();
-    this.#socket = undefined;
+    this.#closeSocket();
     await this.start();
   }
 
@@ -175,23 +183,40 @@ export class CallController {
   }
 
   async #acquireMedia(): Promise<{ ok: true } | { ok: false; failure: MediaFailure }> {
+    this.#mediaReady = false;
     try {
       await ensureOffscreenDocument();
-      return await sendMessage('offscreen:acquire-media', { devices: await devicesItem.getValue(), media: this.#state.localMedia });
+      const result = await sendMessage('offscreen:acquire-media', { devices: await devicesItem.getValue(), media: this.#state.localMedia });
+      this.#mediaReady = result.ok;
+      return result;
     } catch (error) {
       console.error('offscreen document failed', error);
       return { ok: false, failure: 'other' };
     }
   }
 
-  /** Connects if needed, then queue:join. On reconnect the socket's own handler joins again. */
-  async #join(): Promise<void> {
-    const socket = await this.#connect();
-    if (!socket.connected) return; // the 'connect' handler joins once the server answers
-    const ack = await this.#emit('queue:join', { interests: await interestsItem.getValue() });
-    if (!ack) return;
-    if (!ack.ok) return this.#refused(ack);
-    if (this.#state.phase === 'connecting') this.#dispatch({ type: 'queued', stats: ack.stats });
+  /**
+   * queue:join, once both the camera and the server are there, and never twice
+   * at a time. Whichever comes second (this call after the camera, or the
+   * socket's 'connect' handler) sends it.
+   */
+  #join(): Promise<void> {
+    this.#joining ??= (async () => {
+      const socket = await this.#connect();
+      if (!socket?.connected || !this.#mediaReady) return;
+      const ack = await this.#emit('queue:join', { interests: await interestsItem.getValue() });
+      if (!ack) return;
+      if (!ack.ok) return this.#refused(ack);
+      if (this.#state.phase === 'connecting') this.#dispatch({ type: 'queued', stats: ack.stats });
+    })().finally(() => {
+      this.#joining = undefined;
+    });
+    return this.#joining;
+  }
+
+  #closeSocket(): void {
+    this.#socket?.disconnect();
+    this.#socket = undefined;
   }
 
   /** queue:join / queue:next (same ack shape); undefined when offline or timed out (the disconnect handler reports it). */
@@ -219,9 +244,18 @@ export class CallController {
     this.#dispatch({ type: 'problem', problem: { kind: 'server_error', message: error.message } });
   }
 
-  async #connect(): Promise<SignalingSocket> {
-    if (this.#socket) return this.#socket;
+  /** The signaling socket, opened once however many callers race (undefined if the person stopped meanwhile). */
+  #connect(): Promise<SignalingSocket | undefined> {
+    if (this.#socket) return Promise.resolve(this.#socket);
+    this.#connecting ??= this.#open().finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  async #open(): Promise<SignalingSocket | undefined> {
     const [url, installId] = await Promise.all([serverUrlItem.getValue(), installIdItem.getValue()]);
+    if (this.#state.phase === 'idle') return undefined;
     const socket = openSignaling(url, installId);
     this.#socket = socket;
 
@@ -236,6 +270,7 @@ export class CallController {
       // Banned: stop knocking, say until when.
       socket.disconnect();
       if (this.#socket === socket) this.#socket = undefined;
+      this.#mediaReady = false;
       void sendMessage('offscreen:release-media').catch(() => {});
       this.#dispatch({ type: 'problem', problem: { kind: 'banned', until: banned.data.until } });
     });
