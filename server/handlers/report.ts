@@ -1,16 +1,18 @@
 import type { EventHandler } from './types';
 
+/** Ends the call for both, blocks the pair, requeues the reporter; storing and banning follow. */
 export const report: EventHandler<'report'> = {
   event: 'report',
   bucket: 'report',
   handle({ socketId, matchmaker, safety, log }, { matchId, reason, details }) {
-    const session = matchmaker.session(socketId)!;
-    const { state, reportedInstallId } = matchmaker.report(socketId, matchId);
-    // The call is already over for both; storing the report and any ban happens after.
+    const reporterId = matchmaker.session(socketId)!.installId;
+    const reportedId = matchmaker.endByReport(socketId, matchId);
+    safety.block(reporterId, reportedId);
     safety
-      .report({ reporterId: session.installId, reportedId: reportedInstallId, matchId, reason, details, at: new Date() })
-      .then((ban) => ban && matchmaker.banned(reportedInstallId))
+      .report({ reporterId, reportedId, matchId, reason, details, at: new Date() })
+      .then((ban) => ban && matchmaker.banned(reportedId))
       .catch((error: unknown) => log.error({ err: error }, 'could not store a report'));
+    const state = matchmaker.join(socketId, undefined);
     const { online, waiting } = matchmaker.stats();
     return { state: state === 'matched' ? 'matched' : 'waiting', stats: { online, waiting } };
   },

@@ -120,16 +120,17 @@ export class Matchmaker {
   }
 
   /**
-   * report — ends the call at once (the reported side is told only `ended`),
-   * and the reporter searches again. Returns who was reported.
+   * report — ends the call at once (the reported side is told only `ended`)
+   * and leaves the reporter idle, so the caller can block the pair before
+   * requeueing them. Returns who was reported.
    */
-  report(socketId: string, matchId: string): { state: SessionState; reportedInstallId: string } {
+  endByReport(socketId: string, matchId: string): string {
     const session = this.#require(socketId);
     const match = session.match;
     if (!match || match.id !== matchId) throw new MatchmakerError('stale_match', 'That call is over or is not yours.');
     const partner = match.offerer === session ? match.answerer : match.offerer;
     this.#endMatch(match, session, 'ended');
-    return { state: this.#enqueue(session), reportedInstallId: partner.installId };
+    return partner.installId;
   }
 
   /** queue:leave — back to idle from anywhere (partner told `left`). */

@@ -62,15 +62,19 @@ export class Safety {
     return this.#blocks.get(a)?.has(b) === true || this.#blocks.get(b)?.has(a) === true;
   }
 
+  /** Blocks a pair for the pairing queue at once (in memory; `report` stores it). */
+  block(a: string, b: string): void {
+    this.#blocks.get(a)?.add(b);
+    this.#blocks.get(b)?.add(a);
+  }
+
   /**
-   * Records a report, blocks the pair at once (in memory first, so the very
-   * next pairing respects it), and bans the reported install when enough
-   * different people reported it. Resolves with the new ban, if any.
+   * Stores a report and the block it implies, and bans the reported install
+   * when enough different people reported it. Resolves with the new ban, if any.
    */
   async report(report: ReportRecord): Promise<BanRecord | undefined> {
     const { reporterId, reportedId } = report;
-    this.#blocks.get(reporterId)?.add(reportedId);
-    this.#blocks.get(reportedId)?.add(reporterId);
+    this.block(reporterId, reportedId);
     await Promise.all([this.store.addReport(report), this.store.addBlock(reporterId, reportedId)]);
 
     const now = report.at.getTime();
