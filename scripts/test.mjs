@@ -4,6 +4,7 @@
  * extension, then every test (unit, server, store contract, end-to-end).
  */
 import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { ensureTools } from './ensure-tools.mjs';
 
 function run(label, command, args) {
@@ -18,4 +19,16 @@ function run(label, command, args) {
 ensureTools();
 run('type-check (tsc --noEmit)', 'npx', ['tsc', '--noEmit']);
 run('build the extension (wxt build)', 'npx', ['wxt', 'build']);
-run('tests (vitest)', 'npx', ['vitest', 'run', ...process.argv.slice(2)]);
+
+// Vitest's own summary plus a JSON report, from which the plain closing line CI reads is printed.
+const RESULTS = '.vitest-results.json';
+rmSync(RESULTS, { force: true });
+console.log('\n▶ tests (vitest)');
+const tests = spawnSync('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile=${RESULTS}`, ...process.argv.slice(2)], {
+  stdio: 'inherit',
+});
+if (existsSync(RESULTS)) {
+  const { numPassedTests, numFailedTests, numPendingTests } = JSON.parse(readFileSync(RESULTS, 'utf8'));
+  console.log(`\ntests: ${numPassedTests} passed, ${numFailedTests} failed${numPendingTests ? `, ${numPendingTests} skipped` : ''}`);
+}
+process.exit(tests.status ?? 1);
