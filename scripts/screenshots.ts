@@ -6,7 +6,7 @@
  * real extension and server and saved to docs/screenshots/.
  */
 import type { Page } from 'puppeteer-core';
-import { clickButton, launchWithExtension, openExtensionPage, prepareExtension, setServerUrl, waitForPhase } from '../tests/helpers/browser';
+import { clickButton, launchWithExtension, openExtensionPage, prepareExtension, sendChat, setServerUrl, waitForPhase } from '../tests/helpers/browser';
 import { startServer } from '../tests/helpers/server';
 import { ensureTools } from './ensure-tools.mjs';
 
@@ -25,11 +25,6 @@ const LOOKS: Look[] = [
   { surface: 'sidepanel', scheme: 'light', lang: 'fr' },
   { surface: 'sidepanel', scheme: 'dark', lang: 'fr' },
 ];
-
-async function send(page: Page, text: string) {
-  await page.locator('#message').fill(text);
-  await page.keyboard.press('Enter');
-}
 
 async function capture(look: Look) {
   const prefix = `${look.surface}-${look.scheme}-${look.lang}`;
@@ -66,9 +61,9 @@ async function capture(look: Look) {
     await clickButton(stranger, 'Start');
     await waitForPhase(person, 'matched');
     await person.waitForFunction(() => !document.querySelector('.stage-message'), { polling: 100, timeout: 15_000 });
-    await send(stranger, look.lang === 'fr' ? 'Salut ! Tu appelles d’où ?' : 'Hi! Where are you calling from?');
+    await sendChat(stranger, look.lang === 'fr' ? 'Salut ! Tu appelles d’où ?' : 'Hi! Where are you calling from?');
     await person.waitForSelector('.line.stranger');
-    await send(person, look.lang === 'fr' ? 'Bonjour ! D’un onglet à côté, je lis les infos.' : 'Hello! From a side tab, reading the news.');
+    await sendChat(person, look.lang === 'fr' ? 'Bonjour ! D’un onglet à côté, je lis les infos.' : 'Hello! From a side tab, reading the news.');
     await person.waitForFunction(() => document.querySelector('.line.me .receipt')?.textContent === '✓✓', { polling: 100, timeout: 5000 });
     await new Promise((r) => setTimeout(r, 2100)); // typing signals are sent at most every 2 s
     await stranger.locator('#message').fill('typing');

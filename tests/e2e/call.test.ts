@@ -12,8 +12,11 @@ import {
   offscreenFramesDecoded,
   offscreenPage,
   openExtensionPage,
-  sampleVideo,
   prepareExtension,
+  sampleVideo,
+  sendChat,
+  startCall,
+  waitForChat,
   waitForPhase,
   type ExtensionBrowser,
 } from '../helpers/browser';
@@ -30,11 +33,6 @@ async function person(path = 'popup.html'): Promise<Page> {
   const page = await openExtensionPage(browser.browser, path);
   await prepareExtension(page, server.url);
   return page;
-}
-
-async function typeAndSend(page: Page, text: string) {
-  await page.locator('::-p-aria([name="Message"][role="textbox"])').fill(text);
-  await page.keyboard.press('Enter');
 }
 
 const chatText = (page: Page) => page.$eval('[role="log"]', (log) => log.textContent ?? '');
@@ -61,11 +59,7 @@ afterAll(async () => {
 
 describe('a call between two browsers', () => {
   it('pairs the two after Start', async () => {
-    await clickButton(alice, 'Start');
-    await waitForPhase(alice, 'waiting');
-    await clickButton(bob, 'Start');
-    await waitForPhase(alice, 'matched');
-    await waitForPhase(bob, 'matched');
+    await startCall(alice, bob);
     expect(server.server.matchmaker.stats()).toMatchObject({ online: 2, inCalls: 2 });
   });
 
@@ -81,11 +75,11 @@ describe('a call between two browsers', () => {
   });
 
   it('delivers chat both ways over the data channel', async () => {
-    await typeAndSend(alice, 'hello from alice <b>bold</b>');
-    await bob.waitForFunction(() => document.querySelector('[role="log"]')?.textContent?.includes('hello from alice <b>bold</b>'), { polling: 100, timeout: 5000 });
+    await sendChat(alice, 'hello from alice <b>bold</b>');
+    await waitForChat(bob, 'hello from alice <b>bold</b>');
     expect(await bob.$$eval('[role="log"] b', (nodes) => nodes.length)).toBe(0);
-    await typeAndSend(bob, 'hi alice');
-    await alice.waitForFunction(() => document.querySelector('[role="log"]')?.textContent?.includes('hi alice'), { polling: 100, timeout: 5000 });
+    await sendChat(bob, 'hi alice');
+    await waitForChat(alice, 'hi alice');
     expect(await chatText(alice)).toContain('hello from alice');
   });
 

@@ -8,9 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   clickButton,
   EXTENSION_URL,
-  launchWithExtension,
-  openExtensionPage,
-  prepareExtension,
+  openPerson,
+  startCall,
   waitForPhase,
   type ExtensionBrowser,
   type LaunchOptions,
@@ -24,14 +23,12 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-async function setup(options: LaunchOptions = {}) {
+async function setup(launch: LaunchOptions = {}) {
   const server = await startServer();
   servers.push(server);
-  const launched = await launchWithExtension(options);
-  opened.push(launched);
-  const page = await openExtensionPage(launched.browser, 'popup.html');
-  await prepareExtension(page, server.url);
-  return { server, browser: launched.browser, page };
+  const person = await openPerson(server.url, { launch });
+  opened.push(person);
+  return { server, browser: person.browser, page: person.page };
 }
 
 const stageText = (page: Page) => page.$eval('.stage-message', (el) => el.textContent ?? '');
@@ -71,16 +68,10 @@ describe('service worker restart', () => {
   it('never loses track of the call: a stopped worker comes back, ends the dead call and searches again', async () => {
     const server = await startServer({ INTEREST_WAIT_MS: 500 });
     servers.push(server);
-    const [a, b] = await Promise.all([launchWithExtension(), launchWithExtension()]);
+    const [a, b] = await Promise.all([openPerson(server.url), openPerson(server.url)]);
     opened.push(a, b);
-    const alice = await openExtensionPage(a.browser, 'popup.html');
-    const bob = await openExtensionPage(b.browser, 'popup.html');
-    await prepareExtension(alice, server.url);
-    await prepareExtension(bob, server.url);
-    await clickButton(alice, 'Start');
-    await waitForPhase(alice, 'waiting');
-    await clickButton(bob, 'Start');
-    await waitForPhase(alice, 'matched');
+    const [alice, bob] = [a.page, b.page];
+    await startCall(alice, bob);
 
     const cdp = await alice.createCDPSession();
     await cdp.send('ServiceWorker.enable');
@@ -100,16 +91,11 @@ describe('service worker lifetime', () => {
     const server = await startServer();
     servers.push(server);
     // No puppeteer session on the workers: attaching would keep them alive artificially.
-    const [a, b] = await Promise.all([launchWithExtension({ ignoreWorkers: true }), launchWithExtension({ ignoreWorkers: true })]);
+    const launch = { ignoreWorkers: true };
+    const [a, b] = await Promise.all([openPerson(server.url, { launch }), openPerson(server.url, { launch })]);
     opened.push(a, b);
-    const alice = await openExtensionPage(a.browser, 'popup.html');
-    const bob = await openExtensionPage(b.browser, 'popup.html');
-    await prepareExtension(alice, server.url);
-    await prepareExtension(bob, server.url);
-    await clickButton(alice, 'Start');
-    await waitForPhase(alice, 'waiting');
-    await clickButton(bob, 'Start');
-    await waitForPhase(bob, 'matched');
+    const [alice, bob] = [a.page, b.page];
+    await startCall(alice, bob);
     // Close the views too: only the worker's socket and the offscreen document are left.
     await alice.close();
     await bob.close();

@@ -3,18 +3,16 @@
  * report ends the call for both, a ban is explained, and with TURN configured
  * the call is relay-only: neither browser learns the other's address.
  */
-import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   clickButton,
-  launchWithExtension,
   offscreenPage,
-  openExtensionPage,
-  prepareExtension,
+  openPerson,
   sampleVideo,
-  setServerUrl,
+  startCall,
   waitForPhase,
   type ExtensionBrowser,
+  type Person,
 } from '../helpers/browser';
 import { startServer, type TestServer } from '../helpers/server';
 import { startTurn, type TestTurn } from '../helpers/turn';
@@ -26,23 +24,16 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
 
-async function person(server: TestServer, prepared = true): Promise<{ browser: Browser; page: Page }> {
-  const launched = await launchWithExtension();
+async function person(server: TestServer, firstTime = false): Promise<Person> {
+  const launched = await openPerson(server.url, { firstTime });
   opened.push(launched);
-  const page = await openExtensionPage(launched.browser, 'popup.html');
-  if (prepared) await prepareExtension(page, server.url);
-  else await setServerUrl(page, server.url);
-  return { browser: launched.browser, page };
+  return launched;
 }
 
 async function call(server: TestServer) {
   const alice = await person(server);
   const bob = await person(server);
-  await clickButton(alice.page, 'Start');
-  await waitForPhase(alice.page, 'waiting');
-  await clickButton(bob.page, 'Start');
-  await waitForPhase(alice.page, 'matched');
-  await waitForPhase(bob.page, 'matched');
+  await startCall(alice.page, bob.page);
   return { alice, bob };
 }
 
@@ -55,7 +46,7 @@ async function newServer(overrides: Parameters<typeof startServer>[0] = {}) {
 describe('the rules gate', () => {
   it('shows the rules before any camera access, then starts without a second click', async () => {
     const server = await newServer();
-    const { browser, page } = await person(server, false);
+    const { browser, page } = await person(server, true);
     await clickButton(page, 'Start');
     await waitForPhase(page, 'rules');
     expect(await page.$eval('.rules', (el) => el.textContent)).toContain('18 or older');

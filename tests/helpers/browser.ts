@@ -161,3 +161,40 @@ export async function offscreenFramesDecoded(page: Page): Promise<number> {
 }
 
 export { EXTENSION_ID };
+
+export interface Person extends ExtensionBrowser {
+  /** The extension page this person looks at (popup.html by default, opened as a tab). */
+  page: Page;
+}
+
+/** A browser of its own with the extension, one page open, pointed at the server (and past the rules, unless `firstTime`). */
+export async function openPerson(
+  serverUrl: string,
+  options: { path?: string; firstTime?: boolean; launch?: LaunchOptions; viewport?: { width: number; height: number } } = {},
+): Promise<Person> {
+  const launched = await launchWithExtension(options.launch);
+  const page = await openExtensionPage(launched.browser, options.path ?? 'popup.html', options.viewport);
+  if (options.firstTime) await setServerUrl(page, serverUrl);
+  else await prepareExtension(page, serverUrl);
+  return { ...launched, page };
+}
+
+/** The first presses Start and waits; the second presses Start; both end up in the call. */
+export async function startCall(first: Page, second: Page): Promise<void> {
+  await clickButton(first, 'Start');
+  await waitForPhase(first, 'waiting');
+  await clickButton(second, 'Start');
+  await waitForPhase(first, 'matched');
+  await waitForPhase(second, 'matched');
+}
+
+/** Types into the Message box and presses Enter. */
+export async function sendChat(page: Page, text: string): Promise<void> {
+  await page.locator('::-p-aria([name="Message"][role="textbox"])').fill(text);
+  await page.keyboard.press('Enter');
+}
+
+/** Waits until the chat log shows `text` (polling: rAF stalls in background tabs). */
+export async function waitForChat(page: Page, text: string, timeout = 5000): Promise<void> {
+  await page.waitForFunction((t) => document.querySelector('[role="log"]')?.textContent?.includes(t), { polling: 100, timeout }, text);
+}
