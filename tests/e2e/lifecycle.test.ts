@@ -53,6 +53,9 @@ describe('camera permission', () => {
     await clickButton(tab, 'Allow camera and microphone');
     await tab.waitForSelector('main[data-step="granted"]');
     await waitForPhase(page, 'waiting');
+    // From there, one click shows the call beside the person's tabs.
+    await clickButton(tab, 'Show the call in the side panel');
+    await browser.waitForTarget((t) => t.url() === `${EXTENSION_URL}/sidepanel.html`, { timeout: 5000 });
   });
 
   it('says so when there is no camera at all', async () => {

@@ -4,7 +4,7 @@
  * carry on with the start (no second click on Start).
  */
 import { render } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { sendMessage } from '../../lib/messages';
 import { classifyMediaError, MEDIA_CONSTRAINTS } from '../../rtc/media';
 import { t, type MessageKey } from '../../ui/i18n';
@@ -25,6 +25,15 @@ const siteSettings = `chrome://settings/content/siteDetails?site=${encodeURIComp
 
 function PermissionPage() {
   const [step, setStep] = useState<Step>('ask');
+  // Read ahead: sidePanel.open must run inside the click that asks for it.
+  const [windowId, setWindowId] = useState<number>();
+  useEffect(() => {
+    void chrome.windows.getCurrent().then((w) => setWindowId(w.id));
+  }, []);
+
+  function showCall() {
+    if (windowId !== undefined) void chrome.sidePanel.open({ windowId }).then(() => window.close());
+  }
 
   async function ask() {
     setStep('asking');
@@ -52,6 +61,11 @@ function PermissionPage() {
         <p class={step === 'granted' || step === 'asking' ? 'notice' : 'error'} role="status">
           {t(text)}
         </p>
+      )}
+      {step === 'granted' && (
+        <button class="primary" onClick={showCall}>
+          {t('permissionShowCall')}
+        </button>
       )}
       {step === 'denied' && (
         <p>
