@@ -6,7 +6,7 @@
  * real extension and server and saved to docs/screenshots/.
  */
 import type { Page } from 'puppeteer-core';
-import { clickButton, launchWithExtension, openExtensionPage, prepareExtension, sendChat, setServerUrl, waitForPhase } from '../tests/helpers/browser';
+import { clickButton, EXTENSION_URL, launchWithExtension, openExtensionPage, prepareExtension, sendChat, setServerUrl, waitForPhase } from '../tests/helpers/browser';
 import { startServer } from '../tests/helpers/server';
 import { ensureTools } from './ensure-tools.mjs';
 
@@ -91,6 +91,36 @@ async function capture(look: Look) {
   }
 }
 
+/** The camera permission tab (asking, then blocked) and the popup when there is no camera at all. */
+async function captureCameraProblems() {
+  const server = await startServer();
+  const asking = await launchWithExtension({ fakeUi: false });
+  const noCamera = await launchWithExtension({ fakeDevices: false });
+  try {
+    const tab = await asking.browser.newPage();
+    await tab.setViewport({ width: 800, height: 420 });
+    await tab.goto(`${EXTENSION_URL}/permission.html`);
+    await tab.waitForSelector('main[data-step="ask"]');
+    await tab.screenshot({ path: `${OUT}/permission-ask.png` });
+    await clickButton(tab, 'Allow camera and microphone');
+    await tab.waitForSelector('main[data-step="denied"]');
+    await tab.screenshot({ path: `${OUT}/permission-blocked.png` });
+
+    const popup = await openExtensionPage(noCamera.browser, 'popup.html', { width: 380, height: 720 });
+    await prepareExtension(popup, server.url);
+    await clickButton(popup, 'Start');
+    await popup.waitForSelector('.stage-message.error', { timeout: 10_000 });
+    await popup.screenshot({ path: `${OUT}/popup-light-en-no-camera.png` });
+    console.log(`saved ${OUT}/permission-ask.png, permission-blocked.png, popup-light-en-no-camera.png`);
+  } finally {
+    await asking.close();
+    await noCamera.close();
+    await server.close();
+  }
+}
+
 ensureTools();
-for (const look of LOOKS) await capture(look);
+// `npm run screenshots -- camera` takes only the camera problems.
+if (process.argv[2] !== 'camera') for (const look of LOOKS) await capture(look);
+await captureCameraProblems();
 process.exit(0);
