@@ -59,6 +59,8 @@ export function attachHandlers(
     }
     try {
       const handler = HANDLERS[event] as EventHandler<typeof event>;
+      // parsed.data is CLIENT_EVENTS[event]'s output, which is exactly what HANDLERS[event] takes;
+      // TypeScript cannot correlate the two lookups through the `event` union.
       ack({ ok: true, ...handler.handle(ctx, parsed.data as never) });
     } catch (error) {
       if (error instanceof MatchmakerError) return reply(event, ack, fail(error.code, error.message));
