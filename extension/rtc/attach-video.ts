@@ -29,11 +29,31 @@ export function findOffscreenMedia(): OffscreenMedia | undefined {
   return undefined;
 }
 
+const videoOnlyCache = new WeakMap<MediaStream, { trackIds: string; stream: MediaStream }>();
+
+/**
+ * The video tracks of a stream, as a stream of their own that stays the same
+ * object while those tracks do. Views must never hold the call's audio: the
+ * offscreen document plays it, and Chromium shares one audio renderer among
+ * every element playing a remote track in the process, so a view closing
+ * while holding it can silence the call.
+ */
+function videoOnly(stream: MediaStream | null): MediaStream | null {
+  if (!stream) return null;
+  const tracks = stream.getVideoTracks();
+  const trackIds = tracks.map((track) => track.id).join();
+  const cached = videoOnlyCache.get(stream);
+  if (cached?.trackIds === trackIds) return cached.stream;
+  const video = new MediaStream(tracks);
+  videoOnlyCache.set(stream, { trackIds, stream: video });
+  return video;
+}
+
 /** Streams read straight from the offscreen window; undefined where that window is out of reach. */
 export function directStreams(): ViewStreams | undefined {
   const media = findOffscreenMedia();
   if (!media) return undefined;
-  return { path: 'direct', local: media.local, remote: media.remote, close() {} };
+  return { path: 'direct', local: videoOnly(media.local), remote: videoOnly(media.remote), close() {} };
 }
 
 /** Opens a loopback bridge; its streams stay the same object for the bridge's life. */

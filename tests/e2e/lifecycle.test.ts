@@ -8,6 +8,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   clickButton,
   EXTENSION_URL,
+  offscreenAudioEnergyGrowth,
+  offscreenPage,
+  openExtensionPage,
   openPerson,
   startCall,
   waitForPhase,
@@ -87,6 +90,28 @@ describe('service worker restart', () => {
     await waitForPhase(alice, 'matched', 10_000);
     await waitForPhase(bob, 'matched', 10_000);
   });
+});
+
+describe('views coming and going', () => {
+  it('never silences the stranger: closing and reopening views keeps the call audible', async () => {
+    const server = await startServer();
+    servers.push(server);
+    const [a, b] = await Promise.all([openPerson(server.url), openPerson(server.url)]);
+    opened.push(a, b);
+    await startCall(a.page, b.page);
+    const offscreen = await offscreenPage(b.browser);
+    const audible = () => expect.poll(() => offscreenAudioEnergyGrowth(offscreen, 1500), { timeout: 10_000, interval: 0 }).toBeGreaterThan(0.01);
+    await audible();
+    // A view that showed the stranger closes (Chromium once took the shared audio renderer down with it).
+    await b.page.close();
+    await audible();
+    for (const path of ['sidepanel.html', 'popup.html']) {
+      const view = await openExtensionPage(b.browser, path);
+      await waitForPhase(view, 'matched');
+      await view.close();
+      await audible();
+    }
+  }, 90_000);
 });
 
 describe('service worker lifetime', () => {

@@ -160,6 +160,22 @@ export async function offscreenFramesDecoded(page: Page): Promise<number> {
   });
 }
 
+/** How much the stranger's received audio energy grew over `ms` in the offscreen document (0 = silence). */
+export async function offscreenAudioEnergyGrowth(page: Page, ms: number): Promise<number> {
+  const energy = () =>
+    page.evaluate(async () => {
+      const pc = (window as unknown as { tabcall?: { peer: RTCPeerConnection | null } }).tabcall?.peer;
+      let total = 0;
+      (await pc?.getStats())?.forEach((r: { type: string; kind?: string; totalAudioEnergy?: number }) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'audio') total += r.totalAudioEnergy ?? 0;
+      });
+      return total;
+    });
+  const before = await energy();
+  await new Promise((r) => setTimeout(r, ms));
+  return (await energy()) - before;
+}
+
 export { EXTENSION_ID };
 
 export interface Person extends ExtensionBrowser {
