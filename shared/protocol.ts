@@ -8,8 +8,6 @@ import { z } from 'zod';
 import { ERROR_CODES } from './errors';
 import { LIMITS } from './limits';
 
-export const PROTOCOL_VERSION = 1;
-
 // ---- handshake --------------------------------------------------------------
 
 export const HandshakeAuth = z.strictObject({

@@ -6,7 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server, type Socket } from 'socket.io';
-import { serveBenchChild } from './child';
+import { serveBenchChild } from './child.mjs';
 
 const http = createServer();
 const io = new Server(http, { transports: ['websocket'], serveClient: false });

@@ -1,6 +1,6 @@
 /** Benchmark child: the PeerJS server (npm `peer`), installed on demand into bench/.peerjs. */
 import { createRequire } from 'node:module';
-import { serveBenchChild } from './child-plain.mjs';
+import { serveBenchChild } from './child.mjs';
 
 const require = createRequire(new URL('../.peerjs/', import.meta.url));
 const { PeerServer } = require('peer');

@@ -3,7 +3,7 @@ import pino from 'pino';
 import { createTabcallServer } from '../../server/app';
 import { parseConfig } from '../../server/config';
 import { MemoryStore } from '../../server/store/memory-store';
-import { serveBenchChild } from './child';
+import { serveBenchChild } from './child.mjs';
 
 const config = parseConfig({
   ICE_SERVERS: '[]',

@@ -1,4 +1,4 @@
-import type { EventHandler } from './types';
+import { searchAck, type EventHandler } from './types';
 
 /** Ends the call for both, blocks the pair, requeues the reporter; storing and banning follow. */
 export const report: EventHandler<'report'> = {
@@ -13,7 +13,6 @@ export const report: EventHandler<'report'> = {
       .then((ban) => ban && matchmaker.banned(reportedId))
       .catch((error: unknown) => log.error({ err: error }, 'could not store a report'));
     const state = matchmaker.join(socketId, undefined);
-    const { online, waiting } = matchmaker.stats();
-    return { state: state === 'matched' ? 'matched' : 'waiting', stats: { online, waiting } };
+    return searchAck(matchmaker, state);
   },
 };

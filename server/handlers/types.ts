@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { AckBodies, ClientEventName } from '../../shared/protocol';
 import { CLIENT_EVENTS } from '../../shared/protocol';
-import type { Matchmaker } from '../services/matchmaker';
+import type { Matchmaker, SessionState } from '../services/matchmaker';
 import type { Safety } from '../services/safety';
 
 export interface HandlerContext {
@@ -20,4 +20,9 @@ export interface EventHandler<E extends ClientEventName> {
   readonly bucket: 'queue' | 'signal' | 'report';
   /** Runs with an already validated payload; throws MatchmakerError to refuse. */
   handle(ctx: HandlerContext, payload: PayloadOf<E>): AckBodies[E];
+}
+
+/** The ack of an event that leaves the person searching (join, next, report): where they are and who else is. */
+export function searchAck(matchmaker: Matchmaker, state: SessionState): AckBodies['queue:join'] {
+  return { state: state === 'matched' ? 'matched' : 'waiting', stats: matchmaker.publicStats() };
 }

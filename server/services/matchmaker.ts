@@ -78,7 +78,12 @@ export class Matchmaker {
   }
 
   stats(): Stats & { inCalls: number } {
-    return { online: this.#sessions.size, waiting: this.#queue.size, inCalls: this.#inCalls };
+    return { ...this.publicStats(), inCalls: this.#inCalls };
+  }
+
+  /** The counts people are shown while they wait. */
+  publicStats(): Stats {
+    return { online: this.#sessions.size, waiting: this.#queue.size };
   }
 
   session(socketId: string): Session | undefined {
@@ -167,8 +172,8 @@ export class Matchmaker {
   /** Pushes live counts to everyone waiting. */
   broadcastStats(): void {
     if (this.#queue.size === 0) return;
-    const { online, waiting } = this.stats();
-    for (const entry of this.#queue.entries()) this.options.transport.emit(entry.id, 'stats', { online, waiting });
+    const stats = this.publicStats();
+    for (const entry of this.#queue.entries()) this.options.transport.emit(entry.id, 'stats', stats);
   }
 
   /** Ends every call (server shutting down); partners are told `server_shutdown`. */

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   clickButton,
   EXTENSION_URL,
-  offscreenAudioEnergyGrowth,
+  offscreenGrowth,
   offscreenPage,
   openExtensionPage,
   openPerson,
@@ -100,7 +100,7 @@ describe('views coming and going', () => {
     opened.push(a, b);
     await startCall(a.page, b.page);
     const offscreen = await offscreenPage(b.browser);
-    const audible = () => expect.poll(() => offscreenAudioEnergyGrowth(offscreen, 1500), { timeout: 10_000, interval: 0 }).toBeGreaterThan(0.01);
+    const audible = () => expect.poll(() => offscreenGrowth(offscreen, 'audioEnergy', 1500), { timeout: 10_000, interval: 0 }).toBeGreaterThan(0.01);
     await audible();
     // A view that showed the stranger closes (Chromium once took the shared audio renderer down with it).
     await b.page.close();

@@ -10,6 +10,7 @@ import {
   clickButton,
   EXTENSION_URL,
   launchWithExtension,
+  offscreenGrowth,
   offscreenPage,
   openExtensionPage,
   prepareExtension,
@@ -29,25 +30,11 @@ let alice: Page;
 let bob: Page;
 
 
-/** Reads the inbound stats of the stranger's media in a browser's offscreen document. */
-async function inbound(browser: Browser) {
-  const offscreen = await offscreenPage(browser);
-  return offscreen.evaluate(async () => {
-    const pc = (window as unknown as { tabcall: { peer: RTCPeerConnection | null } }).tabcall.peer!;
-    const out = { audioEnergy: 0, framesDecoded: 0 };
-    (await pc.getStats()).forEach((r: { type: string; kind?: string; totalAudioEnergy?: number; framesDecoded?: number }) => {
-      if (r.type !== 'inbound-rtp') return;
-      if (r.kind === 'audio') out.audioEnergy += r.totalAudioEnergy ?? 0;
-      if (r.kind === 'video') out.framesDecoded += r.framesDecoded ?? 0;
-    });
-    return out;
-  });
-}
-
-async function growth(browser: Browser, key: 'audioEnergy' | 'framesDecoded', ms: number) {
-  const before = (await inbound(browser))[key];
-  await new Promise((r) => setTimeout(r, ms));
-  return (await inbound(browser))[key] - before;
+/** How much a counter of the stranger's media grew in a browser's offscreen document (its page looked up once). */
+const offscreens = new Map<Browser, Page>();
+async function growth(browser: Browser, counter: 'audioEnergy' | 'framesDecoded', ms: number) {
+  if (!offscreens.has(browser)) offscreens.set(browser, await offscreenPage(browser));
+  return offscreenGrowth(offscreens.get(browser)!, counter, ms);
 }
 
 async function badge(browser: Browser): Promise<string> {

@@ -147,33 +147,32 @@ export async function sampleVideo(page: Page, label: string, ms = 2000) {
   );
 }
 
-/** framesDecoded of the stranger's video in the offscreen document's peer connection. */
-export async function offscreenFramesDecoded(page: Page): Promise<number> {
+
+/** Counters of the stranger's media as the offscreen document receives it (getStats inbound-rtp). */
+export interface InboundCounters {
+  framesDecoded: number;
+  /** totalAudioEnergy: stops growing when the stranger is silent. */
+  audioEnergy: number;
+}
+
+export async function offscreenInbound(page: Page): Promise<InboundCounters> {
   return page.evaluate(async () => {
     const pc = (window as unknown as { tabcall?: { peer: RTCPeerConnection | null } }).tabcall?.peer;
-    if (!pc) return -1;
-    let frames = 0;
-    (await pc.getStats()).forEach((report: { type: string; kind?: string; framesDecoded?: number }) => {
-      if (report.type === 'inbound-rtp' && report.kind === 'video') frames += report.framesDecoded ?? 0;
+    const out = { framesDecoded: 0, audioEnergy: 0 };
+    (await pc?.getStats())?.forEach((r: { type: string; kind?: string; framesDecoded?: number; totalAudioEnergy?: number }) => {
+      if (r.type !== 'inbound-rtp') return;
+      if (r.kind === 'video') out.framesDecoded += r.framesDecoded ?? 0;
+      if (r.kind === 'audio') out.audioEnergy += r.totalAudioEnergy ?? 0;
     });
-    return frames;
+    return out;
   });
 }
 
-/** How much the stranger's received audio energy grew over `ms` in the offscreen document (0 = silence). */
-export async function offscreenAudioEnergyGrowth(page: Page, ms: number): Promise<number> {
-  const energy = () =>
-    page.evaluate(async () => {
-      const pc = (window as unknown as { tabcall?: { peer: RTCPeerConnection | null } }).tabcall?.peer;
-      let total = 0;
-      (await pc?.getStats())?.forEach((r: { type: string; kind?: string; totalAudioEnergy?: number }) => {
-        if (r.type === 'inbound-rtp' && r.kind === 'audio') total += r.totalAudioEnergy ?? 0;
-      });
-      return total;
-    });
-  const before = await energy();
+/** How much one inbound counter grew over `ms`. */
+export async function offscreenGrowth(page: Page, counter: keyof InboundCounters, ms: number): Promise<number> {
+  const before = (await offscreenInbound(page))[counter];
   await new Promise((r) => setTimeout(r, ms));
-  return (await energy()) - before;
+  return (await offscreenInbound(page))[counter] - before;
 }
 
 export { EXTENSION_ID };

@@ -1,1 +1,0 @@
-export { serveBenchChild } from './child-plain.mjs';
