@@ -1,11 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
+import { inCall } from '../lib/call-state';
 import { sendMessage } from '../lib/messages';
 import { Chat } from './components/Chat';
 import { Interests } from './components/Interests';
 import { ReportButton } from './components/ReportDialog';
 import { RulesGate } from './components/RulesGate';
 import { Settings } from './components/Settings';
-import { StageMessage } from './components/Status';
+import { LinkNotice, StageMessage } from './components/Status';
 import { Video } from './components/Video';
 import { t } from './i18n';
 import { useCallState } from './use-call-state';
@@ -40,7 +41,8 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
   const windowId = useWindowId();
   const phase = state?.phase ?? 'idle';
   const active = phase !== 'idle' && phase !== 'rules';
-  const now = useNow(phase === 'matched');
+  const calling = inCall(phase);
+  const now = useNow(calling);
 
   useEffect(() => {
     // Alt+N inside the page too (Escape would close the popup).
@@ -79,6 +81,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
         <Video class="remote" stream={streams?.remote} label={t('stranger')} />
         <div class="stage-overlay" aria-live="polite">
           <StageMessage state={state} now={now} />
+          <LinkNotice state={state} />
         </div>
         <div class="local-wrap" hidden={!active}>
           <Video class="local" stream={streams?.local} label={t('you')} mirrored />
@@ -101,7 +104,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
             </button>
           </>
         )}
-        {state.problem?.kind === 'server_unreachable' && (
+        {state.link === 'reconnecting' && (
           <button onClick={() => void sendMessage('call:retry')}>{t('retry')}</button>
         )}
       </nav>
@@ -117,15 +120,15 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
           <button aria-pressed={!localMedia.camera} onClick={() => void sendMessage('media:set', { ...localMedia, camera: !localMedia.camera })}>
             {t('cameraOff')}
           </button>
-          {phase === 'matched' && <ReportButton />}
+          {calling && <ReportButton report={state.report} />}
         </div>
       )}
       {!active && <Interests />}
 
       <Chat
         lines={state.chat}
-        enabled={phase === 'matched'}
-        strangerTyping={phase === 'matched' && state.strangerTypingAt !== undefined && now - state.strangerTypingAt < TYPING_SHOWN_MS}
+        enabled={calling}
+        strangerTyping={calling && state.strangerTypingAt !== undefined && now - state.strangerTypingAt < TYPING_SHOWN_MS}
       />
       <p class="hint">{t('chatClearedHint')}</p>
       <p class="hint shortcuts">
