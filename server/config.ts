@@ -56,10 +56,26 @@ export const ConfigSchema = z.object({
     .pipe(z.array(z.string().regex(/^turns?:/, 'expected turn: or turns: URLs'))),
   TURN_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
   TURN_TTL_S: int(60, 86_400).default(3600),
+  /** How long a person whose connection dropped mid-call keeps their seat. */
+  RESUME_GRACE_S: int(1, 300).default(20),
+  /** Seals resume tokens; every process that should adopt calls needs the same one. Unset: a development secret. */
+  RESUME_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  /** How long a resume token is accepted after it was issued (a call longer than this cannot be adopted). */
+  RESUME_TOKEN_TTL_S: int(60, 7 * 86_400).default(43_200),
 }).refine((config) => (config.TURN_URLS.length > 0) === (config.TURN_SECRET !== undefined), {
   message: 'set TURN_URLS and TURN_SECRET together',
   path: ['TURN_SECRET'],
+}).refine((config) => config.RESUME_TOKEN_TTL_S >= config.RESUME_GRACE_S, {
+  message: 'must be at least RESUME_GRACE_S',
+  path: ['RESUME_TOKEN_TTL_S'],
 });
+
+/**
+ * Used when RESUME_SECRET is unset, so a development server works out of the
+ * box (and a restarted one still adopts calls); anyone can read it here, so
+ * main.ts warns. Production sets its own.
+ */
+export const DEV_RESUME_SECRET = 'tabcall-development-resume-secret-not-for-production';
 
 export type Config = z.infer<typeof ConfigSchema>;
 

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Matchmaker, type Transport } from '../../server/services/matchmaker';
 import { PairingQueue } from '../../server/services/pairing-queue';
+import { ResumeTokens } from '../../server/services/resume-token';
 
 describe('PairingQueue', () => {
   const entry = (id: string, interests: string[] = [], joinedAt = 0, installId = `i-${id}`, avoid?: string) => ({ id, installId, interests, joinedAt, avoid });
@@ -75,7 +76,15 @@ describe('Matchmaker state machine (model test)', () => {
         const dead = new Set<string>();
         const inbox: Array<{ to: string; event: string; payload: any }> = [];
         const transport: Transport = { emit: (to, event, payload) => inbox.push({ to, event, payload }), disconnect: () => {} };
-        const mm = new Matchmaker({ transport, interestWaitMs: 300, iceServers: () => [], now: () => clock });
+        const mm = new Matchmaker({
+          transport,
+          interestWaitMs: 300,
+          graceMs: 1000,
+          tombstoneMs: 60_000,
+          tokens: new ResumeTokens('x'.repeat(32), 60_000),
+          iceServers: () => [],
+          now: () => clock,
+        });
         const ids: string[] = [];
         let n = 0;
         for (const step of ops) {
