@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.LOG_LEVEL);
-  const store = await openStore(config.MONGODB_URI, log);
+  const store = openStore(config.MONGODB_URI, log);
   const server = createTabcallServer(config, { store, log });
   const port = await server.listen(config.PORT, config.HOST);
   if (config.TURN_SECRET) {

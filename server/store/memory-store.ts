@@ -36,7 +36,12 @@ export class MemoryStore implements Store {
   }
 
   async addReport(report: ReportRecord): Promise<void> {
+    if (this.#reports.some((r) => r.reporterId === report.reporterId && r.matchId === report.matchId)) return;
     this.#reports.push(reportFields(report));
+  }
+
+  async reportsAbout(reportedId: string): Promise<ReportRecord[]> {
+    return this.#reports.filter((r) => r.reportedId === reportedId).sort((a, b) => a.at.getTime() - b.at.getTime()).map(reportFields);
   }
 
   async distinctReporters(reportedId: string, since: Date): Promise<number> {

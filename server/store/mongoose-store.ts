@@ -1,4 +1,5 @@
-import mongoose, { Schema, type Connection, type Model } from 'mongoose';
+import mongoose, { Schema, type Connection, type ConnectOptions, type Model } from 'mongoose';
+import type { Logger } from 'pino';
 import { END_REASONS, REPORT_REASONS } from '../../shared/protocol';
 import {
   banFields,
@@ -34,6 +35,8 @@ const reportSchema = new Schema<ReportRecord>(
   },
   { versionKey: false },
 );
+// One report per reporter and match: a report resent after `unavailable` (whose write landed late) is not counted twice.
+reportSchema.index({ reporterId: 1, matchId: 1 }, { unique: true });
 
 interface BlockDoc {
   key: string;
@@ -70,34 +73,73 @@ async function guarded<T>(query: () => Promise<T>): Promise<T> {
   }
 }
 
+function connectOptions(serverSelectionTimeoutMS = 3000): ConnectOptions {
+  return {
+    // Fail fast when the database is away instead of queueing commands forever.
+    bufferCommands: false,
+    serverSelectionTimeoutMS,
+    // A database that hangs (rather than refuses) must not hold an operation forever either.
+    socketTimeoutMS: 10_000,
+    // Collections are created on first insert: some MongoDB-compatible engines reject explicit create.
+    autoCreate: false,
+    autoIndex: false,
+  };
+}
+
 /** MongoDB through Mongoose, used whenever MONGODB_URI is set. */
 export class MongooseStore implements Store {
   readonly kind = 'mongodb' as const;
+  readonly calls: Model<CallRecord>;
+  readonly reports: Model<ReportRecord>;
+  readonly blocks: Model<BlockDoc>;
+  readonly bans: Model<BanRecord>;
+  #closed = false;
 
-  private constructor(
-    private readonly connection: Connection,
-    private readonly calls: Model<CallRecord>,
-    private readonly reports: Model<ReportRecord>,
-    private readonly blocks: Model<BlockDoc>,
-    private readonly bans: Model<BanRecord>,
-  ) {}
+  private constructor(private readonly connection: Connection) {
+    this.calls = connection.model<CallRecord>('Call', callSchema);
+    this.reports = connection.model<ReportRecord>('Report', reportSchema);
+    this.blocks = connection.model<BlockDoc>('Block', blockSchema);
+    this.bans = connection.model<BanRecord>('Ban', banSchema);
+  }
 
+  /** Connects, or rejects with StoreUnavailableError (for tests and tools that need the database now). */
   static async connect(uri: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<MongooseStore> {
-    const connection = mongoose.createConnection(uri, {
-      // Fail fast when the database is away instead of queueing commands forever.
-      bufferCommands: false,
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
-      // Collections are created on first insert: some MongoDB-compatible engines reject explicit create.
-      autoCreate: false,
-      autoIndex: false,
-    });
+    const connection = mongoose.createConnection(uri, connectOptions(options.serverSelectionTimeoutMS));
     await guarded(() => connection.asPromise());
-    const calls = connection.model<CallRecord>('Call', callSchema);
-    const reports = connection.model<ReportRecord>('Report', reportSchema);
-    const blocks = connection.model<BlockDoc>('Block', blockSchema);
-    const bans = connection.model<BanRecord>('Ban', banSchema);
-    await guarded(() => Promise.all([calls, reports, blocks, bans].map((model) => model.createIndexes())));
-    return new MongooseStore(connection, calls, reports, blocks, bans);
+    const store = new MongooseStore(connection);
+    await guarded(() => store.#createIndexes());
+    return store;
+  }
+
+  /**
+   * The server's way in: returns at once and connects in the background,
+   * retrying until the database answers, so a database that is down at start
+   * stops nothing but the writes (which fail fast meanwhile and are retried
+   * by their callers). Once connected, the driver itself reconnects.
+   */
+  static open(uri: string, log: Logger, options: { serverSelectionTimeoutMS?: number; retryMs?: number } = {}): MongooseStore {
+    const store = new MongooseStore(mongoose.createConnection());
+    void store.#connectLoop(uri, log, options.serverSelectionTimeoutMS, options.retryMs ?? 2000);
+    return store;
+  }
+
+  async #connectLoop(uri: string, log: Logger, serverSelectionTimeoutMS: number | undefined, retryMs: number): Promise<void> {
+    for (let attempt = 1; !this.#closed; attempt++) {
+      try {
+        await this.connection.openUri(uri, connectOptions(serverSelectionTimeoutMS));
+        await this.#createIndexes();
+        log.info({ store: 'mongodb' }, 'Connected to MongoDB');
+        return;
+      } catch (error) {
+        if (this.#closed) return;
+        log.error({ err: error, attempt, retryInMs: retryMs }, 'MongoDB unreachable: carrying on without it and retrying');
+        await new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+      }
+    }
+  }
+
+  async #createIndexes(): Promise<void> {
+    await Promise.all([this.calls, this.reports, this.blocks, this.bans].map((model) => model.createIndexes()));
   }
 
   async recordCall(call: CallRecord): Promise<void> {
@@ -124,7 +166,17 @@ export class MongooseStore implements Store {
   }
 
   async addReport(report: ReportRecord): Promise<void> {
-    await guarded(() => this.reports.create(reportFields(report)));
+    try {
+      await this.reports.create(reportFields(report));
+    } catch (error) {
+      if ((error as { code?: number }).code === DUPLICATE_KEY) return;
+      throw new StoreUnavailableError(error);
+    }
+  }
+
+  async reportsAbout(reportedId: string): Promise<ReportRecord[]> {
+    const docs = await guarded(() => this.reports.find({ reportedId }).sort({ at: 1 }).lean<ReportRecord[]>().exec());
+    return docs.map(reportFields);
   }
 
   async distinctReporters(reportedId: string, since: Date): Promise<number> {
@@ -156,6 +208,7 @@ export class MongooseStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.connection.close();
   }
 }

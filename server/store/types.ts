@@ -45,7 +45,10 @@ export interface Store {
   recentCalls(limit: number): Promise<CallRecord[]>;
   countCalls(): Promise<number>;
 
+  /** Stores a report once per reporter and match (a resent one is ignored). */
   addReport(report: ReportRecord): Promise<void>;
+  /** Reports about an install, oldest first (for moderation and tests). */
+  reportsAbout(reportedId: string): Promise<ReportRecord[]>;
   /** How many different people reported this install since the given time. */
   distinctReporters(reportedId: string, since: Date): Promise<number>;
 
