@@ -65,7 +65,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
   }
 
   return (
-    <main class={`app ${props.surface}`} data-phase={phase} data-match-id={state.matchId}>
+    <main class={`app ${props.surface}`} data-phase={phase} data-link={state.link} data-match-id={state.matchId}>
       <header class="top">
         <h1>Tabcall</h1>
         {props.surface === 'popup' && (

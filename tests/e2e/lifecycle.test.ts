@@ -1,13 +1,15 @@
 /**
  * The parts of a call's life a person rarely sees but must survive: the
  * camera permission asked in a tab (the offscreen document cannot prompt), no
- * camera at all, and the service worker being stopped mid-call.
+ * camera at all, and the service worker being stopped mid-call (the call goes on).
  */
 import type { Page } from 'puppeteer-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   clickButton,
   EXTENSION_URL,
+  sendChat,
+  waitForChat,
   offscreenGrowth,
   offscreenPage,
   openExtensionPage,
@@ -17,6 +19,7 @@ import {
   type ExtensionBrowser,
   type LaunchOptions,
 } from '../helpers/browser';
+import { provesCallSurvives, waitForCallBack } from '../helpers/faults';
 import { startServer, type TestServer } from '../helpers/server';
 
 const opened: ExtensionBrowser[] = [];
@@ -71,25 +74,37 @@ describe('camera permission', () => {
 });
 
 describe('service worker restart', () => {
-  it('never loses track of the call: a stopped worker comes back, ends the dead call and searches again', async () => {
+  it('does not end the call: a stopped worker comes back, takes the call back from the offscreen document and resumes it', async () => {
     const server = await startServer({ INTEREST_WAIT_MS: 500 });
     servers.push(server);
-    const [a, b] = await Promise.all([openPerson(server.url), openPerson(server.url)]);
+    // No puppeteer session on the workers: it would keep them alive and hide the restart.
+    const launch = { ignoreWorkers: true };
+    const [a, b] = await Promise.all([openPerson(server.url, { launch }), openPerson(server.url, { launch })]);
     opened.push(a, b);
     const [alice, bob] = [a.page, b.page];
     await startCall(alice, bob);
+    const matchId = await alice.$eval('main', (el) => el.dataset.matchId);
+    await sendChat(bob, 'before the restart');
+    await waitForChat(alice, 'before the restart');
+    await clickButton(alice, 'Mute');
+    await alice.waitForSelector('button[aria-pressed="true"]');
+    const socketBefore = [...server.server.matchmaker.sessions()].map((session) => session.socketId);
 
-    const cdp = await alice.createCDPSession();
-    await cdp.send('ServiceWorker.enable');
-    await cdp.send('ServiceWorker.stopAllWorkers');
-
-    // Bob's server side saw Alice's socket drop; Alice's restarted worker knows the call is gone.
-    await waitForPhase(bob, 'partner-left', 10_000);
-    await waitForPhase(alice, 'waiting', 10_000);
-    await clickButton(bob, 'Next');
-    await waitForPhase(alice, 'matched', 10_000);
-    await waitForPhase(bob, 'matched', 10_000);
-  });
+    const { seenA } = await provesCallSurvives(a, b, async () => {
+      const cdp = await alice.createCDPSession();
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      // A new worker, a new socket, the same call.
+      await expect.poll(() => [...server.server.matchmaker.sessions()].filter((s) => !socketBefore.includes(s.socketId) && s.match?.id === matchId).length, { timeout: 15_000 }).toBe(1);
+      await waitForCallBack(alice);
+      // The same call in the view: chat history and the mute kept.
+      expect(await alice.$eval('main', (el) => el.dataset.matchId)).toBe(matchId);
+      await waitForChat(alice, 'before the restart');
+      expect(await alice.$eval('::-p-aria([name="Mute"][role="button"])', (el) => el.getAttribute('aria-pressed'))).toBe('true');
+    });
+    // The restarted worker did show the call as taking it back (not a stale view that never changed).
+    expect(seenA.some((entry) => entry !== 'matched/connected')).toBe(true);
+  }, 120_000);
 });
 
 describe('views coming and going', () => {
