@@ -19,7 +19,8 @@ import {
   type ExtensionBrowser,
   type LaunchOptions,
 } from '../helpers/browser';
-import { provesCallSurvives, waitForCallBack } from '../helpers/faults';
+import { waitForCallBack } from '../helpers/faults';
+import { provesCallSurvives } from '../helpers/survival';
 import { startServer, type TestServer } from '../helpers/server';
 
 const opened: ExtensionBrowser[] = [];

@@ -9,7 +9,8 @@
 import type { Page } from 'puppeteer-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { offscreenPage, openPerson, startCall, waitForPhase, type ExtensionBrowser, type Person } from '../helpers/browser';
-import { iceUfrag, offscreenUfrags, provesCallSurvives, serverProcess, tcpProxy, type ServerProcess, type TcpProxy } from '../helpers/faults';
+import { iceUfrag, offscreenUfrags, serverProcess, tcpProxy, type ServerProcess, type TcpProxy } from '../helpers/faults';
+import { provesCallSurvives } from '../helpers/survival';
 import { startServer, type TestServer } from '../helpers/server';
 
 const cleanups: Array<() => Promise<unknown>> = [];
