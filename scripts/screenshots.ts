@@ -36,7 +36,8 @@ async function capture(look: Look) {
     console.log(`saved ${OUT}/${prefix}-${state}.png`);
   };
   const viewport = look.surface === 'popup' ? { width: 380, height: 720 } : { width: 360, height: 820 };
-  const server = await startServer();
+  // A long grace: on a busy machine the shots taken while a link is cut can outlast the default 20 s.
+  const server = await startServer({ RESUME_GRACE_S: 120 });
   // Each browser reaches the server through a proxy that can cut its signaling.
   const personLink = await tcpProxy(Number(new URL(server.url).port));
   const strangerLink = await tcpProxy(Number(new URL(server.url).port));

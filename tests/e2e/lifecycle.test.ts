@@ -19,7 +19,7 @@ import {
   type ExtensionBrowser,
   type LaunchOptions,
 } from '../helpers/browser';
-import { waitForCallBack } from '../helpers/faults';
+import { recordView, waitForCallBack } from '../helpers/faults';
 import { provesCallSurvives } from '../helpers/survival';
 import { startServer, type TestServer } from '../helpers/server';
 
@@ -105,6 +105,34 @@ describe('service worker restart', () => {
     });
     // The restarted worker did show the call as taking it back (not a stale view that never changed).
     expect(seenA.some((entry) => entry !== 'matched/connected')).toBe(true);
+  }, 120_000);
+
+  it('with no view open, the offscreen document wakes the stopped worker, which resumes the call', async () => {
+    const server = await startServer({ INTEREST_WAIT_MS: 500 });
+    servers.push(server);
+    const launch = { ignoreWorkers: true };
+    const [a, b] = await Promise.all([openPerson(server.url, { launch }), openPerson(server.url, { launch })]);
+    opened.push(a, b);
+    await startCall(a.page, b.page);
+    const matchId = await a.page.$eval('main', (el) => el.dataset.matchId);
+    const seenB = await recordView(b.page);
+    // Alice closes her view: only her worker and offscreen document are left to wake anything.
+    const blank = await a.browser.newPage();
+    await a.page.close();
+    const socketsBefore = [...server.server.matchmaker.sessions()].map((session) => session.socketId);
+    const cdp = await blank.createCDPSession();
+    await cdp.send('ServiceWorker.enable');
+    await cdp.send('ServiceWorker.stopAllWorkers');
+
+    await expect.poll(() => [...server.server.matchmaker.sessions()].filter((s) => !socketsBefore.includes(s.socketId) && s.match?.id === matchId).length, { timeout: 15_000 }).toBe(1);
+    await waitForCallBack(b.page);
+    expect((await seenB()).every((entry) => ['matched', 'partner-away'].includes(entry.split('/')[0]))).toBe(true);
+    const offscreen = await offscreenPage(b.browser);
+    expect(await offscreenGrowth(offscreen, 'framesDecoded', 1000)).toBeGreaterThan(5);
+    // And Alice's views show the call when she opens one again.
+    const view = await openExtensionPage(a.browser, 'popup.html');
+    await waitForCallBack(view);
+    expect(await view.$eval('main', (el) => el.dataset.matchId)).toBe(matchId);
   }, 120_000);
 });
 

@@ -70,6 +70,12 @@ describe('a call survives its signaling path', () => {
       expect(await other.page.$eval('.stage-banner', (el) => el.textContent)).toContain('unstable');
       await cut.page.waitForSelector('main[data-phase="matched"][data-link="reconnecting"]', { timeout: 10_000 });
       expect(await cut.page.$eval('.stage-banner', (el) => el.textContent)).toContain('call goes on');
+      // A report meanwhile is not lost silently: the dialog stays open and says it was not sent.
+      await cut.page.locator('button.report').click();
+      await cut.page.locator('dialog[open] button[type="submit"]').click();
+      const notSent = await cut.page.waitForSelector('dialog[open] .report-status.error', { timeout: 5000 });
+      expect(await notSent!.evaluate((el) => el.textContent)).toContain('not sent');
+      await cut.page.locator('dialog[open] button[type="button"]').click();
 
       await cutOffscreen.evaluate(() => (window as unknown as { tabcall: { peer: RTCPeerConnection } }).tabcall.peer.restartIce());
       await expect.poll(async () => (await offscreenUfrags(cutOffscreen)).local, { timeout: 5000 }).not.toBe(before.local);
