@@ -128,9 +128,10 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     canPair: (a, b) => !safety.isBlocked(a, b),
     isBanned: (installId) => safety.isBanned(installId),
     transport: {
-      // Stats go through the adapter (a room per socket), which stamps them with the offset that
-      // connection state recovery resumes from; everything else is emitted directly, unbuffered
-      // (what a dropped connection misses, the matchmaker holds or tells it when it is back).
+      // With connection state recovery on, Socket.IO stamps every packet with an offset and keeps it
+      // for maxDisconnectionDuration, so a connection recovered within that time of its last packet
+      // keeps its identity. What is emitted while a connection is away goes nowhere (the socket is
+      // gone): the matchmaker holds signals and tells the recovered connection what it missed.
       emit: (socketId, event, ...args) =>
         event === 'stats' ? io.to(socketId).emit(event, ...args) : io.sockets.sockets.get(socketId)?.emit(event, ...args),
       disconnect: (socketId) => io.sockets.sockets.get(socketId)?.disconnect(true),
