@@ -6,6 +6,7 @@
 import type { IceServer, SignalData } from '../../shared/protocol';
 import type { RtcPhase } from '../lib/call-state';
 import { parsePeerMessage, type PeerMessage } from './peer-messages';
+import { RemoteCandidates } from './remote-candidates';
 
 export interface PeerCallOptions {
   matchId: string;
@@ -39,10 +40,13 @@ export class PeerCall {
   #remoteVideo = false;
   /** Signals are applied one at a time, in arrival order: a candidate must not overtake its offer. */
   #queue: Promise<void> = Promise.resolve();
+  /** The stranger's candidates wait here for their description. */
+  readonly #remoteCandidates: RemoteCandidates;
 
   constructor(private readonly options: PeerCallOptions) {
     this.pc = new RTCPeerConnection({ iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy });
     const { pc } = this;
+    this.#remoteCandidates = new RemoteCandidates((candidate) => pc.addIceCandidate(candidate));
     pc.onnegotiationneeded = () => void this.#offer();
     pc.onicecandidate = ({ candidate: c }) =>
       options.onSignal({
@@ -144,6 +148,7 @@ export class PeerCall {
       this.#settingRemoteAnswer = description.type === 'answer';
       await pc.setRemoteDescription(description); // rolls back our own offer on glare (polite side)
       this.#settingRemoteAnswer = false;
+      await this.#remoteCandidates.described(description.sdp ?? '');
       if (description.type === 'offer') {
         this.#joinIn();
         await pc.setLocalDescription();
@@ -151,7 +156,7 @@ export class PeerCall {
       }
     } else if (candidate !== undefined) {
       try {
-        await pc.addIceCandidate(candidate ?? undefined);
+        await this.#remoteCandidates.receive(candidate);
       } catch (error) {
         if (!this.#ignoreOffer) throw error;
       }
