@@ -5,7 +5,7 @@
  */
 import type { IceServer, SignalData } from '../../shared/protocol';
 import type { RtcPhase } from '../lib/call-state';
-import { parsePeerMessage, type PeerMessage } from './peer-messages';
+import { CHAT_CHANNEL, parsePeerMessage, type PeerMessage } from '../../shared/peer';
 import { RemoteCandidates } from './remote-candidates';
 
 export interface PeerCallOptions {
@@ -117,7 +117,7 @@ export class PeerCall {
     }
     if (this.options.cameraOff) void this.#videoSender?.replaceTrack(null);
     // Negotiated with a fixed id on both sides: no ondatachannel race, no extra round trip.
-    const channel = this.pc.createDataChannel('chat', { negotiated: true, id: 0 });
+    const channel = this.pc.createDataChannel(CHAT_CHANNEL.label, { negotiated: true, id: CHAT_CHANNEL.id });
     channel.onopen = () => this.options.onChannelOpen();
     channel.onmessage = ({ data }) => {
       const message = parsePeerMessage(data);

@@ -9,7 +9,7 @@ import { onOwnMessage as handle, sendMessage } from '../../lib/messages';
 import { classifyMediaError, LocalMedia } from '../../rtc/media';
 import type { OffscreenMedia } from '../../rtc/offscreen-media';
 import { PeerCall } from '../../rtc/peer-call';
-import type { PeerMessage } from '../../rtc/peer-messages';
+import type { PeerMessage } from '../../../shared/peer';
 import { ViewBridges } from '../../rtc/view-bridge';
 
 const media = new LocalMedia();
