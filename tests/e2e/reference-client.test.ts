@@ -34,6 +34,18 @@ async function remoteCandidates(offscreen: Page) {
   });
 }
 
+/** The codec of each kind the extension receives (inbound-rtp → codec). */
+async function inboundCodecs(offscreen: Page) {
+  return offscreen.evaluate(async () => {
+    const pc = (window as unknown as { tabcall: { peer: RTCPeerConnection } }).tabcall.peer;
+    const stats = new Map<string, { type: string; kind?: string; codecId?: string; mimeType?: string }>();
+    (await pc.getStats()).forEach((r: { id: string; type: string }) => stats.set(r.id, r));
+    const out: Record<string, string | undefined> = {};
+    for (const r of stats.values()) if (r.type === 'inbound-rtp') out[r.kind!] = stats.get(r.codecId!)?.mimeType;
+    return out;
+  });
+}
+
 /** `ref` evaluates in the reference client's page. */
 const ref = <T,>(client: ReferenceClient, fn: (reference: any) => T | Promise<T>) =>
   client.page.evaluate(`(${fn.toString()})(window.reference)`) as Promise<T>;
@@ -79,7 +91,8 @@ describe.each([
     expect(known.filter((c) => c.type !== 'prflx').length).toBeGreaterThan(0);
     if (relay) expect(known.every((c) => c.type === 'relay')).toBe(true);
 
-    // Media both ways: frames decoded and sound heard on each side.
+    // Media both ways, in the codecs that must work: frames decoded and sound heard on each side.
+    expect(await inboundCodecs(offscreen)).toEqual({ audio: 'audio/opus', video: 'video/VP8' });
     for (const page of [offscreen, client.page]) {
       expect(await offscreenGrowth(page, 'framesDecoded', 1500)).toBeGreaterThan(10);
       await expect.poll(() => offscreenGrowth(page, 'audioEnergy', 500), { timeout: 10_000, interval: 0 }).toBeGreaterThan(0);

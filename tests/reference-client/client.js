@@ -123,16 +123,28 @@ function send(message) {
   return true;
 }
 
+/** Only the codecs the document says must work: Opus and VP8 (with VP8's retransmissions). */
+function mustWorkCodecsOnly() {
+  for (const transceiver of pc.getTransceivers()) {
+    const kind = transceiver.receiver.track.kind;
+    const keep = kind === 'audio' ? ['audio/opus'] : ['video/vp8', 'video/rtx'];
+    const codecs = RTCRtpReceiver.getCapabilities(kind).codecs.filter((c) => keep.includes(c.mimeType.toLowerCase()));
+    transceiver.setCodecPreferences(codecs);
+  }
+}
+
 /**
  * Sets a local description, sends its candidates as they are gathered, and only
  * then the description, without candidate lines: candidates first, on purpose.
  */
 async function describe(create, { gathers }) {
+  mustWorkCodecsOnly();
   const description = await create();
   gathered = gathers ? Promise.withResolvers() : undefined;
   await pc.setLocalDescription(description);
   await gathered?.promise;
-  const sdp = description.sdp.replace(/^a=candidate:.*\r?\n/gm, '');
+  // Without candidate lines (they went ahead), and with LF line endings, which the document allows.
+  const sdp = description.sdp.replace(/^a=candidate:.*\r?\n/gm, '').replace(/\r\n/g, '\n');
   await signal({ description: { type: description.type, sdp } });
 }
 
