@@ -24,6 +24,8 @@ export interface ReferenceSeen {
   messages: Array<Record<string, unknown>>;
   /** What it signaled, in order: `candidate`, `end-of-candidates`, `description:offer`… */
   sent: string[];
+  /** The candidate lines it received (null: end of candidates). */
+  received: Array<string | null>;
   events: Array<{ kind: string; detail?: string }>;
   errors: unknown[];
 }

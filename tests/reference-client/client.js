@@ -9,7 +9,7 @@
 const CHAT_LIMIT = 500;
 
 /** Everything the test may want to look at. */
-const seen = { messages: [], sent: [], events: [], errors: [] };
+const seen = { messages: [], sent: [], received: [], events: [], errors: [] };
 let socket;
 let pc;
 let channel;
@@ -184,6 +184,7 @@ async function onSignal(data) {
       return describe(() => pc.createAnswer(), { gathers: ufragOf(description) !== previousUfrag });
     }
   } else if (data.candidate !== undefined) {
+    seen.received.push(data.candidate?.candidate ?? null);
     try {
       await pc.addIceCandidate(data.candidate ?? undefined);
     } catch (error) {
