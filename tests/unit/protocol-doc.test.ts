@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, HANDSHAKE_ERRORS } from '../../shared/errors';
 import { LIMITS } from '../../shared/limits';
+import { MAX_PENDING } from '../../extension/rtc/remote-candidates';
 import { CHAT_CHANNEL, PEER_LIMITS, PEER_MESSAGES, PeerMessage } from '../../shared/peer';
 import { CLIENT_EVENTS, END_REASONS, REPORT_REASONS, SERVER_EVENTS } from '../../shared/protocol';
 
@@ -49,5 +50,6 @@ describe('docs/protocol.md matches shared/', () => {
     expect(peer).toContain(`| data-channel frame | ${n(PEER_LIMITS.frame)} characters |`);
     expect(peer).toContain(`| chat id | ${PEER_LIMITS.chatId} characters |`);
     expect(peer).toContain(`| chat text | ${LIMITS.chatMessage} characters |`);
+    expect(peer).toContain(`At most ${MAX_PENDING} candidates wait`);
   });
 });
