@@ -107,8 +107,11 @@ describe.each([
     await sendChat(person.page, `hello reference ${n}`);
     await expect.poll(async () => (await client.seen()).messages.find((m) => m.type === 'chat' && m.text === `hello reference ${n}`), { timeout: 5000, interval: 100 }).toBeTruthy();
     await person.page.waitForSelector('[role="log"] [aria-label="Delivered"]', { timeout: 5000 });
+    // What the document says is dropped is dropped, silently, and the channel goes on.
+    await ref(client, (r) => r.sendJunk());
     expect(await ref(client, (r) => r.chat(`ref-${Math.random()}`.slice(0, 12), 'hello extension'))).toBe(true);
     await waitForChat(person.page, 'hello extension');
+    expect(await person.page.$eval('[role="log"]', (log) => log.textContent)).not.toMatch(/junk|xxx/);
     await expect.poll(async () => (await client.seen()).messages.filter((m) => m.type === 'ack').length, { timeout: 5000, interval: 100 }).toBe(n);
   }
 

@@ -218,6 +218,20 @@ window.reference = {
   /** Sends a chat message; resolves false if the channel is not open. */
   chat: (id, text) => send({ type: 'chat', id, text: text.slice(0, CHAT_LIMIT) }),
   restartIce: () => inOrder(() => offer({ iceRestart: true })),
+  /** Sends what the document says is dropped: a binary frame, frames that are not exactly a message, an in-band channel's. */
+  sendJunk() {
+    channel.send(new Uint8Array([123, 125]));
+    for (const frame of ['not json', '{"type":"chat","id":"j1","text":"junk extra key","html":"<b>"}', JSON.stringify({ type: 'chat', id: 'j2', text: 'x'.repeat(CHAT_LIMIT + 1) }), '{"type":"chat","id":"","text":"junk empty id"}']) {
+      channel.send(frame);
+    }
+    const inBand = pc.createDataChannel('chat');
+    return new Promise((resolve) => {
+      inBand.onopen = () => {
+        inBand.send(JSON.stringify({ type: 'chat', id: 'j3', text: 'junk in band' }));
+        resolve();
+      };
+    });
+  },
   connectionState: () => pc?.connectionState,
   /** The ICE username fragment of the local description now in use. */
   localUfrag: () => ufragOf(pc?.localDescription),
