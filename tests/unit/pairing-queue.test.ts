@@ -52,6 +52,27 @@ describe('PairingQueue', () => {
   });
 });
 
+describe('Matchmaker roles', () => {
+  it('makes the one who waited longer the offerer, also when the sweep pairs them', () => {
+    let clock = 0;
+    const found: Array<{ to: string; role: string }> = [];
+    const transport: Transport = { emit: (to, event, payload) => event === 'match:found' && found.push({ to, role: (payload as { role: string }).role }), disconnect: () => {} };
+    const mm = new Matchmaker({ transport, interestWaitMs: 300, iceServers: () => [], now: () => clock });
+    mm.connect('early', 'install-early');
+    mm.connect('late', 'install-late');
+    mm.join('early', ['chess']); // waits for a chess player first
+    clock = 100;
+    mm.join('late', []); // open to anyone, but early is not open yet
+    expect(found).toEqual([]);
+    clock = 300;
+    mm.tick(); // early's wait ran out: the sweep pairs early with late
+    expect(found).toEqual([
+      { to: 'early', role: 'offerer' },
+      { to: 'late', role: 'answerer' },
+    ]);
+  });
+});
+
 /** Model test: random operation sequences against the matchmaker; invariants hold after each step. */
 describe('Matchmaker state machine (model test)', () => {
   type Op =
