@@ -5,8 +5,9 @@
  */
 import type { IceServer, SignalData } from '../../shared/protocol';
 import type { RtcPhase } from '../lib/call-state';
+import { CHAT_CHANNEL, parsePeerMessage, type PeerMessage } from '../../shared/peer';
 import { healIce } from './ice-restart';
-import { parsePeerMessage, type PeerMessage } from './peer-messages';
+import { RemoteCandidates } from './remote-candidates';
 
 export interface PeerCallOptions {
   matchId: string;
@@ -42,10 +43,13 @@ export class PeerCall {
   #queue: Promise<void> = Promise.resolve();
   /** Ends the ICE watch (and its timer) with the call. */
   readonly #closed = new AbortController();
+  /** The stranger's candidates wait here for their description. */
+  readonly #remoteCandidates: RemoteCandidates;
 
   constructor(private readonly options: PeerCallOptions) {
     this.pc = new RTCPeerConnection({ iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy });
     const { pc } = this;
+    this.#remoteCandidates = new RemoteCandidates((candidate) => pc.addIceCandidate(candidate));
     pc.onnegotiationneeded = () => void this.#offer();
     pc.onicecandidate = ({ candidate: c }) =>
       options.onSignal({
@@ -115,7 +119,7 @@ export class PeerCall {
     }
     if (this.options.cameraOff) void this.#videoSender?.replaceTrack(null);
     // Negotiated with a fixed id on both sides: no ondatachannel race, no extra round trip.
-    const channel = this.pc.createDataChannel('chat', { negotiated: true, id: 0 });
+    const channel = this.pc.createDataChannel(CHAT_CHANNEL.label, { negotiated: true, id: CHAT_CHANNEL.id });
     channel.onopen = () => this.options.onChannelOpen();
     channel.onmessage = ({ data }) => {
       const message = parsePeerMessage(data);
@@ -146,6 +150,7 @@ export class PeerCall {
       this.#settingRemoteAnswer = description.type === 'answer';
       await pc.setRemoteDescription(description); // rolls back our own offer on glare (polite side)
       this.#settingRemoteAnswer = false;
+      await this.#remoteCandidates.described(description.sdp ?? '');
       if (description.type === 'offer') {
         this.#joinIn();
         await pc.setLocalDescription();
@@ -153,7 +158,7 @@ export class PeerCall {
       }
     } else if (candidate !== undefined) {
       try {
-        await pc.addIceCandidate(candidate ?? undefined);
+        await this.#remoteCandidates.receive(candidate);
       } catch (error) {
         if (!this.#ignoreOffer) throw error;
       }

@@ -21,7 +21,8 @@ export interface QueueEntry {
   readonly avoid?: string;
 }
 
-export type Pair = readonly [waitedLonger: QueueEntry, joiner: QueueEntry];
+/** The one who waited longer first: the matchmaker makes them the offerer. */
+export type Pair = readonly [waitedLonger: QueueEntry, joinedLater: QueueEntry];
 
 export interface PairingQueueOptions {
   /** How long someone with interests waits for a shared one before anyone will do. */
@@ -69,7 +70,8 @@ export class PairingQueue {
     if (!partner) return undefined;
     this.remove(entry.id);
     this.remove(partner.id);
-    return [partner, entry];
+    // The sweep may pair someone with a person who joined after them: order by time, not by who asked.
+    return partner.joinedAt <= entry.joinedAt ? [partner, entry] : [entry, partner];
   }
 
   /**

@@ -20,6 +20,8 @@ export interface LaunchOptions {
   lang?: string;
   /** Attach to no service worker, so tests observe the worker's natural lifetime. */
   ignoreWorkers?: boolean;
+  /** Load the built extension (default true); false gives a plain browser, for the reference client. */
+  extension?: boolean;
 }
 
 export interface ExtensionBrowser {
@@ -28,11 +30,11 @@ export interface ExtensionBrowser {
 }
 
 export async function launchWithExtension(options: LaunchOptions = {}): Promise<ExtensionBrowser> {
-  if (!existsSync(join(EXTENSION_DIR, 'manifest.json'))) throw new Error('Build the extension first (npm run build).');
+  const extension = options.extension !== false;
+  if (extension && !existsSync(join(EXTENSION_DIR, 'manifest.json'))) throw new Error('Build the extension first (npm run build).');
   const profile = mkdtempSync(join(tmpdir(), 'tabcall-profile-'));
   const args = [
-    `--load-extension=${EXTENSION_DIR}`,
-    `--disable-extensions-except=${EXTENSION_DIR}`,
+    ...(extension ? [`--load-extension=${EXTENSION_DIR}`, `--disable-extensions-except=${EXTENSION_DIR}`] : []),
     '--no-sandbox',
     '--disable-gpu',
     '--disable-background-networking',
@@ -50,15 +52,15 @@ export async function launchWithExtension(options: LaunchOptions = {}): Promise<
     executablePath: CHROMIUM,
     headless: true,
     userDataDir: profile,
-    ignoreDefaultArgs: ['--disable-extensions'],
+    ignoreDefaultArgs: extension ? ['--disable-extensions'] : [],
     args,
     env: { ...process.env, LANGUAGE: options.lang ?? 'en-US' },
     targetFilter: options.ignoreWorkers ? (target: Target) => target.type() !== 'service_worker' : undefined,
   });
   // The extension loads a moment after the browser: its worker starting means it is ready.
-  if (!options.ignoreWorkers) {
+  if (extension && !options.ignoreWorkers) {
     await browser.waitForTarget((t) => t.type() === 'service_worker' && t.url().startsWith(EXTENSION_URL), { timeout: 15_000 });
-  } else {
+  } else if (extension) {
     await new Promise((r) => setTimeout(r, 1000));
   }
   return {

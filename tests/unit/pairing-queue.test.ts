@@ -30,7 +30,8 @@ describe('PairingQueue', () => {
     q.add(entry('b', [], 500));
     expect(q.pairFor('b', 500)).toBeUndefined();
     expect(q.sweep(999)).toEqual([]);
-    expect(q.sweep(1000).map((pair) => pair.map((e) => e.id))).toEqual([['b', 'a']]);
+    // a waited longer, so a comes first (the matchmaker makes the first of a pair the offerer).
+    expect(q.sweep(1000).map((pair) => pair.map((e) => e.id))).toEqual([['a', 'b']]);
   });
 
   it('honours the canPair veto', () => {
@@ -48,6 +49,27 @@ describe('PairingQueue', () => {
     expect([...q.entries()].map((e) => [e.id, e.joinedAt, e.interests])).toEqual([
       ['a', 0, ['z']],
       ['b', 1, ['y']],
+    ]);
+  });
+});
+
+describe('Matchmaker roles', () => {
+  it('makes the one who waited longer the offerer, also when the sweep pairs them', () => {
+    let clock = 0;
+    const found: Array<{ to: string; role: string }> = [];
+    const transport: Transport = { emit: (to, event, payload) => event === 'match:found' && found.push({ to, role: (payload as { role: string }).role }), disconnect: () => {} };
+    const mm = new Matchmaker({ transport, interestWaitMs: 300, iceServers: () => [], now: () => clock, graceMs: 1000, tombstoneMs: 60_000, tokens: new ResumeTokens('x'.repeat(32), 60_000) });
+    mm.connect('early', 'install-early');
+    mm.connect('late', 'install-late');
+    mm.join('early', ['chess']); // waits for a chess player first
+    clock = 100;
+    mm.join('late', []); // open to anyone, but early is not open yet
+    expect(found).toEqual([]);
+    clock = 300;
+    mm.tick(); // early's wait ran out: the sweep pairs early with late
+    expect(found).toEqual([
+      { to: 'early', role: 'offerer' },
+      { to: 'late', role: 'answerer' },
     ]);
   });
 });

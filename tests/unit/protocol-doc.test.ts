@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES, HANDSHAKE_ERRORS } from '../../shared/errors';
 import { LIMITS } from '../../shared/limits';
+import { MAX_PENDING } from '../../extension/rtc/remote-candidates';
+import { CHAT_CHANNEL, PEER_LIMITS, PEER_MESSAGES, PeerMessage } from '../../shared/peer';
 import { CLIENT_EVENTS, END_REASONS, REPORT_REASONS, SERVER_EVENTS } from '../../shared/protocol';
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
@@ -34,5 +36,26 @@ describe('docs/protocol.md matches shared/', () => {
     expect(doc).toContain(`report details | ${LIMITS.reportDetails} characters`);
     expect(doc).toContain(`resume token | ${n(LIMITS.resumeTokenLength)} characters`);
     expect(doc).toContain(`held signals | ${LIMITS.heldSignals} per direction`);
+  });
+
+  it('documents every peer message as a heading under "Peer to peer", with exactly its keys', () => {
+    const peer = doc.slice(doc.indexOf('\n## Peer to peer\n'));
+    expect(peer.length).toBeLessThan(doc.length);
+    const headings = [...peer.matchAll(/^#### `([^`]+)` `\{ ([^}]*) \}`/gm)];
+    expect(new Set(headings.map((m) => m[1]))).toEqual(new Set(PEER_MESSAGES));
+    for (const [, type, keys] of headings) {
+      const schema = PeerMessage.options.find((option) => option.shape.type.value === type)!;
+      const documented = keys.split(', ').map((key) => key.replace(/:.*/, ''));
+      expect(new Set(documented)).toEqual(new Set(Object.keys(schema.shape)));
+    }
+  });
+
+  it('states the chat channel and the peer-to-peer bounds', () => {
+    const peer = doc.slice(doc.indexOf('\n## Peer to peer\n'));
+    expect(peer).toContain(`label \`${CHAT_CHANNEL.label}\`, **negotiated** (\`negotiated: true\`, \`id: ${CHAT_CHANNEL.id}\`)`);
+    expect(peer).toContain(`| data-channel frame | ${n(PEER_LIMITS.frame)} characters |`);
+    expect(peer).toContain(`| chat id | ${PEER_LIMITS.chatId} characters |`);
+    expect(peer).toContain(`| chat text | ${LIMITS.chatMessage} characters |`);
+    expect(peer).toContain(`At most ${MAX_PENDING} candidates wait`);
   });
 });

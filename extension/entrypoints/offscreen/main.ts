@@ -10,7 +10,7 @@ import { onOwnMessage as handle, sendMessage, type LiveCall } from '../../lib/me
 import { classifyMediaError, LocalMedia } from '../../rtc/media';
 import type { OffscreenMedia } from '../../rtc/offscreen-media';
 import { PeerCall } from '../../rtc/peer-call';
-import type { PeerMessage } from '../../rtc/peer-messages';
+import type { PeerMessage } from '../../../shared/peer';
 import { ViewBridges } from '../../rtc/view-bridge';
 
 const media = new LocalMedia();
