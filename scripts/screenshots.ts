@@ -8,7 +8,7 @@
  */
 import type { Page } from 'puppeteer-core';
 import { clickButton, EXTENSION_URL, launchWithExtension, openExtensionPage, prepareExtension, sendChat, setServerUrl, waitForPhase } from '../tests/helpers/browser';
-import { tcpProxy } from '../tests/helpers/faults';
+import { startTcpProxy } from '../tests/helpers/tcp-proxy';
 import { startServer } from '../tests/helpers/server';
 import { ensureTools } from './ensure-tools.mjs';
 
@@ -39,8 +39,8 @@ async function capture(look: Look) {
   // A long grace: on a busy machine the shots taken while a link is cut can outlast the default 20 s.
   const server = await startServer({ RESUME_GRACE_S: 120 });
   // Each browser reaches the server through a proxy that can cut its signaling.
-  const personLink = await tcpProxy(Number(new URL(server.url).port));
-  const strangerLink = await tcpProxy(Number(new URL(server.url).port));
+  const personLink = await startTcpProxy(Number(new URL(server.url).port));
+  const strangerLink = await startTcpProxy(Number(new URL(server.url).port));
   const a = await launchWithExtension({ lang: look.lang });
   const b = await launchWithExtension();
   try {

@@ -178,9 +178,8 @@ export function transition(s: MachineState, e: MachineEvent): Outcome {
       if (phase === 'idle' || phase === 'permission' || phase === 'rules') return start(s, e.rulesAccepted);
       if (phase === 'starting' || phase === 'waiting') return stale(`next while ${phase}`);
       if (link !== 'connected') {
-        // The server cannot hear us: drop this call here and search again once it answers
-        // (a resume in flight then turns into queue:next, which tells the stranger).
-        // The session stays: once back, the resume tells the server, which ends it for the stranger.
+        // The server cannot hear us: drop this call here and search again once it answers. The
+        // session stays, so the resume once back turns into queue:next, which tells the stranger.
         const fresh = start(s, true) as { state: MachineState; effects: Effect[] };
         return ok({ ...fresh.state, session: s.session }, ...(s.view.matchId ? [{ type: 'hang-up' } as const] : []), ...fresh.effects);
       }

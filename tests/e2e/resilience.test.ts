@@ -9,15 +9,16 @@
 import type { Page } from 'puppeteer-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { offscreenPage, openPerson, startCall, waitForPhase, type ExtensionBrowser, type Person } from '../helpers/browser';
-import { iceUfrag, offscreenUfrags, serverProcess, tcpProxy, type ServerProcess, type TcpProxy } from '../helpers/faults';
+import { iceUfrag, offscreenUfrags, restartableServer, type RestartableServer } from '../helpers/faults';
 import { provesCallSurvives } from '../helpers/survival';
 import { startServer, type TestServer } from '../helpers/server';
+import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => {});
 });
-const keep = <T extends ExtensionBrowser | TestServer | TcpProxy | ServerProcess>(thing: T): T => {
+const keep = <T extends ExtensionBrowser | TestServer | TcpProxy | RestartableServer>(thing: T): T => {
   cleanups.push(() => thing.close());
   return thing;
 };
@@ -53,7 +54,7 @@ describe('a call survives its signaling path', () => {
     const server = keep(await startServer({ INTEREST_WAIT_MS: 300 }));
     const relayed = recordRelayedUfrags(server);
     const port = Number(new URL(server.url).port);
-    const proxies = [keep(await tcpProxy(port)), keep(await tcpProxy(port))];
+    const proxies = [keep(await startTcpProxy(port)), keep(await startTcpProxy(port))];
     const people = await twoPeople(proxies[0].url, proxies[1].url);
     // Cut the side that restarts ICE: its new offer must wait for the link, then go through the server.
     const cutIndex = (await isImpolite(people[0].page)) ? 0 : 1;
@@ -95,7 +96,7 @@ describe('a call survives its signaling path', () => {
   }, 120_000);
 
   it('the server is SIGKILLed mid-call and restarted on the same port: both resume the same call', async () => {
-    const proc = keep(await serverProcess());
+    const proc = keep(await restartableServer());
     const [a, b] = await twoPeople(proc.url, proc.url);
     const matchId = await a.page.$eval('main', (el) => el.dataset.matchId);
 
@@ -112,7 +113,7 @@ describe('a call survives its signaling path', () => {
   }, 120_000);
 
   it('the server restarts for a deploy (SIGTERM): it says so, and the call goes on with the next process', async () => {
-    const proc = keep(await serverProcess({ SHUTDOWN_GRACE_MS: '500' }));
+    const proc = keep(await restartableServer({ SHUTDOWN_GRACE_MS: '500' }));
     const [a, b] = await twoPeople(proc.url, proc.url);
     await provesCallSurvives(a, b, async () => {
       await proc.term();

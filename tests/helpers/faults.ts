@@ -1,101 +1,43 @@
 /**
- * Faults for end-to-end tests: a TCP proxy that cuts and restores one
- * person's signaling, a real server process to SIGKILL and restart on the
- * same port, and watchers that prove a call lived through it.
+ * Faults for end-to-end tests, on top of tcp-proxy.ts and server-process.ts:
+ * a real server process to SIGKILL and restart on the same port, and watchers
+ * that prove a call lived through a fault.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, connect, type Server, type Socket } from 'node:net';
-import { createInterface } from 'node:readline';
 import type { Page } from 'puppeteer-core';
 import { offscreenInbound } from './browser';
 import { freePort } from './ports';
+import { startServerProcess, type ServerProcess } from './server-process';
 
-export interface TcpProxy {
-  url: string;
-  /** Drops every connection through it and refuses new ones until restore(). */
-  cut(): void;
-  restore(): void;
-  close(): Promise<void>;
-}
-
-/** A loopback TCP proxy to `targetPort`: the browser talks to the server through it. */
-export async function tcpProxy(targetPort: number): Promise<TcpProxy> {
-  const pairs = new Set<Socket>();
-  let open = true;
-  const server: Server = createServer((client) => {
-    if (!open) return client.destroy();
-    const upstream = connect(targetPort, '127.0.0.1');
-    pairs.add(client).add(upstream);
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-      pairs.delete(client);
-      pairs.delete(upstream);
-    };
-    client.on('error', drop).on('close', drop);
-    upstream.on('error', drop).on('close', drop);
-    client.pipe(upstream);
-    upstream.pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return {
-    url: `http://127.0.0.1:${port}`,
-    cut() {
-      open = false;
-      for (const socket of pairs) socket.destroy();
-      pairs.clear();
-    },
-    restore() {
-      open = true;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of pairs) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-export interface ServerProcess {
-  port: number;
+export interface RestartableServer {
   url: string;
   /** SIGKILL: no goodbye, nothing saved. */
   kill(): Promise<void>;
   /** SIGTERM: the server says server:closing and exits. */
   term(): Promise<void>;
-  /** A fresh process on the same port (and the same RESUME_SECRET). */
+  /** A fresh process on the same port, with the same RESUME_SECRET. */
   restart(): Promise<void>;
   close(): Promise<void>;
 }
 
-/** `npm run server` as a real child process on a fixed loopback port, embedded store. */
-export async function serverProcess(env: Record<string, string> = {}): Promise<ServerProcess> {
+/** `npm run server` as a child process on a fixed loopback port (embedded store), restartable. */
+export async function restartableServer(env: Record<string, string> = {}): Promise<RestartableServer> {
   const port = await freePort();
-  let child: ChildProcess | undefined;
-  const launch = async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-      env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', ICE_SERVERS: '[]', RESUME_SECRET: 'e2e-resume-secret-0123456789abcdef', INTEREST_WAIT_MS: '300', LOG_LEVEL: 'info', ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    child = proc;
-    await new Promise<void>((resolve, reject) => {
-      proc.once('exit', (code) => reject(new Error(`server exited (${code}) before listening`)));
-      createInterface({ input: proc.stdout! }).on('line', (line) => {
-        if (line.includes('"port"') && line.includes('listening')) resolve();
-      });
-    });
-  };
+  const fullEnv = { PORT: String(port), RESUME_SECRET: 'e2e-resume-secret-0123456789abcdef', INTEREST_WAIT_MS: '300', ...env };
+  let current: ServerProcess | undefined = await startServerProcess(fullEnv);
   const stop = (signal: NodeJS.Signals) => async () => {
-    const proc = child;
-    child = undefined;
-    if (!proc || proc.exitCode !== null) return;
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    proc.kill(signal);
-    await exited;
+    const proc = current;
+    current = undefined;
+    if (proc && proc.child.exitCode === null) await proc.stop(signal);
   };
-  await launch();
-  return { port, url: `http://127.0.0.1:${port}`, kill: stop('SIGKILL'), term: stop('SIGTERM'), restart: launch, close: stop('SIGKILL') };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    kill: stop('SIGKILL'),
+    term: stop('SIGTERM'),
+    restart: async () => {
+      current = await startServerProcess(fullEnv);
+    },
+    close: stop('SIGKILL'),
+  };
 }
 
 /**

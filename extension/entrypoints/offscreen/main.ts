@@ -36,12 +36,14 @@ function remember(matchId: string, line: ChatLine): void {
  */
 function holdWorker(): void {
   if (!live || live.wake) return;
+  const owner = live;
   const port = chrome.runtime.connect({ name: 'offscreen-call' });
-  live.wake = port;
+  owner.wake = port;
   port.onDisconnect.addListener(() => {
-    if (live?.wake !== port) return;
-    live.wake = undefined;
-    setTimeout(holdWorker, 100);
+    if (owner.wake !== port) return; // hung up meanwhile
+    owner.wake = undefined;
+    // Only for the call that held it: a timer of an ended call must not wake anything.
+    setTimeout(() => live === owner && holdWorker(), 100);
   });
 }
 
