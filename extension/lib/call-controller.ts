@@ -13,6 +13,7 @@ import { rulesAccepted, rulesAcceptedItem, RULES_VERSION } from './rules';
 import { callMachineItem, devicesItem, installIdItem, interestsItem, serverUrlItem } from './settings';
 import { Link } from './signaling';
 import { SignalOutbox } from './signal-outbox';
+import { mark } from './trace';
 
 export interface CallControllerDeps {
   /** Called with every new state (views subscribe through it). */
@@ -41,6 +42,7 @@ export class CallController {
   }
 
   async start(): Promise<void> {
+    mark('worker:command');
     await this.ready;
     this.dispatch({ type: 'start', rulesAccepted: await rulesAccepted() });
   }
@@ -63,6 +65,7 @@ export class CallController {
   }
 
   async next(): Promise<void> {
+    mark('worker:command');
     await this.ready;
     this.dispatch({ type: 'next', rulesAccepted: await rulesAccepted() });
   }
@@ -108,6 +111,7 @@ export class CallController {
 
   /** From the offscreen document: a signal for the stranger, sent now or queued until signaling is back. */
   relaySignal(matchId: string, data: SignalData): void {
+    if ('description' in data) mark(`worker:${data.description.type}-out`);
     this.#outbox.push(matchId, data);
     this.#flushSignals();
   }
@@ -149,7 +153,11 @@ export class CallController {
         return this.#link?.comeBackAfter(effect.ms);
       case 'emit-queue': {
         const { event, matchId } = effect;
-        return void this.#emit(event, async (socket) => socket.emitWithAck(event as 'queue:join', event === 'queue:join' ? { interests: await interestsItem.getValue() } : {})).then(
+        return void this.#emit(event, async (socket) => {
+          const payload = event === 'queue:join' ? { interests: await interestsItem.getValue() } : {};
+          mark('worker:emit-queue');
+          return socket.emitWithAck(event as 'queue:join', payload);
+        }).then(
           ({ ack, noAnswer }) => this.dispatch({ type: 'queue-acked', gen, event, matchId, ack, noAnswer }),
         );
       }
@@ -177,6 +185,7 @@ export class CallController {
       case 'call': {
         const { session, commonInterests, matchedAt } = effect;
         const { resumeToken, ...target } = session;
+        mark('worker:call-sent');
         return void sendMessage('offscreen:call', { target, resumeToken, commonInterests, matchedAt })
           .catch(() => ({ ok: false as const, reason: 'no_media' as const }))
           .then((result) => {
@@ -240,12 +249,17 @@ export class CallController {
         this.dispatch(banned?.success ? { type: 'banned', until: banned.data.until } : { type: 'link-down' });
       },
       stats: (stats) => this.dispatch({ type: 'stats', stats }),
-      'match:found': (match) => this.dispatch({ type: 'match-found', match, at: Date.now() }),
+      'match:found': (match) => {
+        mark('worker:match-found');
+        this.dispatch({ type: 'match-found', match, at: Date.now() });
+        mark('worker:published');
+      },
       'match:ended': ({ matchId, reason }) => this.dispatch({ type: 'match-ended', matchId, reason }),
       'partner:away': ({ matchId }) => this.dispatch({ type: 'partner-away', matchId }),
       'partner:back': ({ matchId }) => this.dispatch({ type: 'partner-back', matchId }),
       'server:closing': ({ reconnectAfterMs }) => this.dispatch({ type: 'server-closing', reconnectAfterMs }),
       signal: ({ matchId, data }) => {
+        if ('description' in data) mark(`worker:${data.description.type}-in`);
         if (matchId === this.state.matchId) void sendMessage('offscreen:signal', { matchId, data }).catch(() => {});
       },
     });

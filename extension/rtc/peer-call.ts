@@ -6,6 +6,7 @@
 import type { IceServer, SignalData } from '../../shared/protocol';
 import type { RtcPhase } from '../lib/call-state';
 import { CHAT_CHANNEL, parsePeerMessage, type PeerMessage } from '../../shared/peer';
+import { mark } from '../lib/trace';
 import { healIce } from './ice-restart';
 import { RemoteCandidates } from './remote-candidates';
 
@@ -56,11 +57,19 @@ export class PeerCall {
         candidate: c && { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment },
       });
     healIce(pc, { polite: options.polite, signal: this.#closed.signal });
-    pc.onconnectionstatechange = () => this.#reportPhase();
+    pc.onconnectionstatechange = () => {
+      if (pc.connectionState === 'connected') mark('offscreen:connected');
+      this.#reportPhase();
+    };
+    pc.addEventListener('iceconnectionstatechange', () => pc.iceConnectionState === 'connected' && mark('offscreen:ice-connected'));
     pc.ontrack = ({ track }) => {
+      mark('offscreen:track');
       this.remoteStream.addTrack(track);
       if (track.kind === 'video') {
-        track.onunmute = () => this.#setRemoteVideo(true);
+        track.onunmute = () => {
+          mark('offscreen:remote-video');
+          this.#setRemoteVideo(true);
+        };
         track.onmute = () => this.#setRemoteVideo(false);
       }
       options.onRemoteTracks(this.remoteStream);
@@ -132,6 +141,7 @@ export class PeerCall {
     try {
       this.#makingOffer = true;
       await this.pc.setLocalDescription();
+      mark('offscreen:offer-set');
       this.#sendDescription();
     } catch (error) {
       console.warn('offer failed', error);
@@ -148,12 +158,15 @@ export class PeerCall {
       this.#ignoreOffer = !this.options.polite && collision;
       if (this.#ignoreOffer) return;
       this.#settingRemoteAnswer = description.type === 'answer';
+      mark(`offscreen:${description.type === 'offer' ? 'offer' : 'answer'}-received`);
       await pc.setRemoteDescription(description); // rolls back our own offer on glare (polite side)
+      mark(`offscreen:remote-${description.type === 'offer' ? 'offer' : 'answer'}-set`);
       this.#settingRemoteAnswer = false;
       await this.#remoteCandidates.described(description.sdp ?? '');
       if (description.type === 'offer') {
         this.#joinIn();
         await pc.setLocalDescription();
+        mark('offscreen:answer-set');
         this.#sendDescription();
       }
     } else if (candidate !== undefined) {

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { inCall } from '../lib/call-state';
 import { sendMessage } from '../lib/messages';
+import { mark } from '../lib/trace';
 import { Chat } from './components/Chat';
 import { Interests } from './components/Interests';
 import { ReportButton } from './components/ReportDialog';
@@ -91,12 +92,12 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
 
       <nav class="controls" aria-label={t('controls')}>
         {phase === 'rules' ? null : !active ? (
-          <button class="primary" onClick={() => void sendMessage('call:start')}>
+          <button class="primary" onClick={() => (mark('view:command'), void sendMessage('call:start'))}>
             {t('start')}
           </button>
         ) : (
           <>
-            <button class="primary" onClick={() => void sendMessage('call:next')} aria-keyshortcuts="Alt+N" title={t('nextShortcut', shortcuts['next-stranger'] || 'Alt+N')}>
+            <button class="primary" onClick={() => (mark('view:command'), void sendMessage('call:next'))} aria-keyshortcuts="Alt+N" title={t('nextShortcut', shortcuts['next-stranger'] || 'Alt+N')}>
               {t('next')}
             </button>
             <button class="danger" onClick={() => void sendMessage('call:stop')} title={shortcuts['stop-call']}>

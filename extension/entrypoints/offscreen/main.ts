@@ -12,6 +12,7 @@ import type { OffscreenMedia } from '../../rtc/offscreen-media';
 import { PeerCall } from '../../rtc/peer-call';
 import type { PeerMessage } from '../../../shared/peer';
 import { ViewBridges } from '../../rtc/view-bridge';
+import { mark } from '../../lib/trace';
 
 const media = new LocalMedia();
 const bridges = new ViewBridges();
@@ -139,6 +140,7 @@ handle('offscreen:release-media', () => {
 });
 
 handle('offscreen:call', ({ data }) => {
+  mark('offscreen:call');
   hangUp();
   const localStream = media.stream;
   // The camera was released (or this document was recreated) since the search began: the call
@@ -164,6 +166,7 @@ handle('offscreen:call', ({ data }) => {
       bridges.setTrack('remote', stream.getVideoTracks()[0] ?? null);
     },
   });
+  mark('offscreen:peer-ready');
   return { ok: true };
 });
 
