@@ -31,9 +31,8 @@ import {
   waitForPhase,
   withNameShim,
 } from '../tests/helpers/browser';
-import { startServer } from '../tests/helpers/server';
 import { ensureTools } from '../scripts/ensure-tools.mjs';
-import { fmt, table } from './lib';
+import { fmt, startChild, table } from './lib';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const TRACE_PREFIX = 'tabcall:';
@@ -224,7 +223,9 @@ function goalRow(name: string, value: number, base: number, goal: { max?: number
 
 async function main() {
   ensureTools();
-  const server = await startServer({ RATE_QUEUE_POINTS: 10_000 });
+  // The server in its own process (as in bench:server), so this process's puppeteer traffic does not share its event loop.
+  const child = await startChild('tabcall.ts');
+  const server = { url: `http://127.0.0.1:${child.port}`, close: async () => child.stop() };
   const browsers = await Promise.all([launchWithExtension(), launchWithExtension(), launchWithExtension()]);
   try {
     const [alice, bob, carol]: Person[] = await Promise.all(

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from './errors';
 import { LIMITS } from './limits';
+import { REPORT_REASONS } from './report-reasons';
 
 // ---- handshake --------------------------------------------------------------
 
@@ -50,7 +51,7 @@ export const QueueJoinPayload = z.strictObject({
 export const EmptyPayload = z.strictObject({});
 export const SignalPayload = z.strictObject({ matchId: MatchId, data: SignalData });
 
-export const REPORT_REASONS = ['nudity', 'harassment', 'spam', 'underage', 'other'] as const;
+export { REPORT_REASONS };
 export const ReportPayload = z.strictObject({
   matchId: MatchId,
   reason: z.enum(REPORT_REASONS),

@@ -12,6 +12,16 @@ const forceBridge = new URLSearchParams(location.search).get('video') === 'bridg
 export function useViewStreams(state: CallState | undefined): ViewStreams | undefined {
   const active = state !== undefined && ['starting', 'waiting', 'matched', 'partner-away', 'partner-left'].includes(state.phase);
   const [bridge, setBridge] = useState<ViewStreams>();
+  const [, rerender] = useState(0);
+
+  // Direct path: the stranger's track shows up here the moment the offscreen document has it.
+  const changes = active && !forceBridge ? findOffscreenMedia()?.changes : undefined;
+  useEffect(() => {
+    if (!changes) return;
+    const stop = new AbortController();
+    changes.addEventListener('remote', () => rerender((n) => n + 1), { signal: stop.signal });
+    return () => stop.abort();
+  }, [changes]);
 
   useEffect(() => {
     if (!active) return;

@@ -49,7 +49,10 @@ function holdWorker(): void {
 }
 
 /** Read directly by views that can reach this window (rtc/attach-video.ts), and by tests' getStats. */
+const changes = new EventTarget();
+const remoteChanged = () => changes.dispatchEvent(new Event('remote'));
 const exposed: OffscreenMedia = {
+  changes,
   get local() {
     return media.stream ?? null;
   },
@@ -69,6 +72,7 @@ function hangUp(): void {
   call = undefined;
   remoteAudio.srcObject = null;
   bridges.setTrack('remote', null);
+  remoteChanged();
 }
 
 /** Mic off = silent audio track; camera off = no video sent at all and a dark preview. */
@@ -164,6 +168,7 @@ handle('offscreen:call', ({ data }) => {
     onRemoteTracks: (stream) => {
       remoteAudio.srcObject = stream;
       bridges.setTrack('remote', stream.getVideoTracks()[0] ?? null);
+      remoteChanged();
     },
   });
   mark('offscreen:peer-ready');

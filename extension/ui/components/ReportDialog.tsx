@@ -1,6 +1,7 @@
 import { useRef, useState } from 'preact/hooks';
 import { LIMITS } from '../../../shared/limits';
-import { REPORT_REASONS, type ReportPayload } from '../../../shared/protocol';
+import type { ReportPayload } from '../../../shared/protocol';
+import { REPORT_REASONS } from '../../../shared/report-reasons';
 import type { ReportStatus } from '../../lib/call-state';
 import { sendMessage } from '../../lib/messages';
 import { t } from '../i18n';
