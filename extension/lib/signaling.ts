@@ -14,7 +14,9 @@ export function openSignaling(serverUrl: string, installId: string): SignalingSo
     transports: ['websocket'],
     auth: { installId },
     reconnectionDelay: 500,
-    reconnectionDelayMax: 5000,
+    // A call is waiting on the other side of a reconnect (a deploy, a crash): knock again within
+    // 2–3 s at most once the server is back (randomised ±50%, so not everyone at once).
+    reconnectionDelayMax: 2000,
     timeout: 5000,
   });
 }

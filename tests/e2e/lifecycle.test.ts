@@ -74,6 +74,24 @@ describe('camera permission', () => {
   });
 });
 
+describe('a call that cannot be set up', () => {
+  it('says so and leaves the match when the offscreen document has no camera stream, instead of a silent black call', async () => {
+    const server = await startServer({ INTEREST_WAIT_MS: 500 });
+    servers.push(server);
+    const [a, b] = await Promise.all([openPerson(server.url), openPerson(server.url)]);
+    opened.push(a, b);
+    await clickButton(b.page, 'Start');
+    await waitForPhase(b.page, 'waiting');
+    // The camera goes away while Bob waits (as when the offscreen document is recreated).
+    await b.page.evaluate(() => chrome.runtime.sendMessage({ id: 1, type: 'offscreen:release-media', timestamp: Date.now() }));
+    await clickButton(a.page, 'Start');
+    await waitForPhase(b.page, 'idle', 10_000);
+    expect(await stageText(b.page)).toContain('camera could not be started');
+    // Alice is told the stranger left, not left facing a black video.
+    await waitForPhase(a.page, 'partner-left', 10_000);
+  });
+});
+
 describe('service worker restart', () => {
   it('does not end the call: a stopped worker comes back, takes the call back from the offscreen document and resumes it', async () => {
     const server = await startServer({ INTEREST_WAIT_MS: 500 });

@@ -33,9 +33,11 @@ export async function provesCallSurvives(
   for (const seen of [seenA, seenB]) {
     for (const entry of seen) expect(['matched', 'partner-away'], `shown: ${seen.join(' → ')}`).toContain(entry.split('/')[0]);
   }
+  // The view plays the stranger (its clock advances; how many frames it paints depends on the machine's load).
   for (const page of [a.page, b.page]) {
-    const sample = await sampleVideo(page, 'Stranger', 1000);
-    expect(sample.frames).toBeGreaterThan(5);
+    const sample = await sampleVideo(page, 'Stranger', 1500);
+    expect(sample.advanced).toBeGreaterThan(0.5);
+    expect(sample.frames).toBeGreaterThan(0);
   }
 
   await sendChat(a.page, 'still there?');
