@@ -7,6 +7,7 @@ import { CallController } from '../lib/call-controller';
 import { onOwnMessage as handle } from '../lib/messages';
 import { unreadItem } from '../lib/settings';
 import { VIEW_PORT, type ViewPortMessage } from '../lib/view-port';
+import { portMatchId } from '../lib/offscreen-port';
 
 export default defineBackground(() => {
   const views = new Set<chrome.runtime.Port>();
@@ -27,7 +28,10 @@ export default defineBackground(() => {
   }
 
   chrome.runtime.onConnect.addListener((port) => {
-    if (port.name !== VIEW_PORT || port.sender?.id !== chrome.runtime.id) return;
+    if (port.sender?.id !== chrome.runtime.id) return;
+    const matchId = portMatchId(port.name);
+    if (matchId) return controller.attachOffscreen(matchId, port);
+    if (port.name !== VIEW_PORT) return;
     views.add(port);
     void unreadItem.setValue(0).then(() => showUnread(0));
     port.onDisconnect.addListener(() => views.delete(port));

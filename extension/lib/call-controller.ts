@@ -14,6 +14,7 @@ import { callMachineItem, devicesItem, installIdItem, interestsItem, serverUrlIt
 import { Link } from './signaling';
 import { SignalOutbox } from './signal-outbox';
 import { mark } from './trace';
+import { post, type FromOffscreen, type ToOffscreen } from './offscreen-port';
 
 export interface CallControllerDeps {
   /** Called with every new state (views subscribe through it). */
@@ -29,6 +30,8 @@ export class CallController {
   /** Events that arrived before the saved state was read: applied right after it. */
   #early: MachineEvent[] = [];
   #link?: Link;
+  /** The live call's port from the offscreen document (offscreen-port.ts), while it holds. */
+  #offscreen?: { matchId: string; port: chrome.runtime.Port };
   readonly #outbox = new SignalOutbox();
   readonly ready: Promise<void>;
 
@@ -114,6 +117,18 @@ export class CallController {
     if ('description' in data) mark(`worker:${data.description.type}-out`);
     this.#outbox.push(matchId, data);
     this.#flushSignals();
+  }
+
+  /** The offscreen document's port for the live call: signals and phases come on it, signals go down it. */
+  attachOffscreen(matchId: string, port: chrome.runtime.Port): void {
+    const attached = (this.#offscreen = { matchId, port });
+    port.onMessage.addListener((message: FromOffscreen) => {
+      if (message.type === 'signal') this.relaySignal(message.matchId, message.data);
+      else if (message.type === 'phase') this.dispatch({ type: 'rtc', matchId: message.matchId, phase: message.phase, remoteVideo: message.remoteVideo });
+    });
+    port.onDisconnect.addListener(() => {
+      if (this.#offscreen === attached) this.#offscreen = undefined;
+    });
   }
 
   /** Feeds the machine one event; runs what it says. Refused events are logged when they point at a bug or a race. */
@@ -260,7 +275,9 @@ export class CallController {
       'server:closing': ({ reconnectAfterMs }) => this.dispatch({ type: 'server-closing', reconnectAfterMs }),
       signal: ({ matchId, data }) => {
         if ('description' in data) mark(`worker:${data.description.type}-in`);
-        if (matchId === this.state.matchId) void sendMessage('offscreen:signal', { matchId, data }).catch(() => {});
+        if (matchId !== this.state.matchId) return;
+        const port = this.#offscreen?.matchId === matchId ? this.#offscreen.port : undefined;
+        if (!post<ToOffscreen>(port, { type: 'signal', matchId, data })) void sendMessage('offscreen:signal', { matchId, data }).catch(() => {});
       },
     });
     this.#link = link;

@@ -13,6 +13,7 @@ import { PeerCall } from '../../rtc/peer-call';
 import type { PeerMessage } from '../../../shared/peer';
 import { ViewBridges } from '../../rtc/view-bridge';
 import { mark } from '../../lib/trace';
+import { offscreenPortName, post, type FromOffscreen, type ToOffscreen } from '../../lib/offscreen-port';
 
 const media = new LocalMedia();
 const bridges = new ViewBridges();
@@ -31,6 +32,14 @@ function remember(matchId: string, line: ChatLine): void {
   live.chat = [...live.chat, line].slice(-CHAT_HISTORY);
 }
 
+/** The call's hot messages to the worker: on the call's port while it holds, else one-shot. */
+function toWorker(message: FromOffscreen): void {
+  if (live?.target.matchId === message.matchId && post(live.wake, message)) return;
+  const { type, ...data } = message;
+  const sent = type === 'signal' ? sendMessage('rtc:signal', data as Omit<Extract<FromOffscreen, { type: 'signal' }>, 'type'>) : sendMessage('rtc:phase', data as Omit<Extract<FromOffscreen, { type: 'phase' }>, 'type'>);
+  void sent.catch(() => {});
+}
+
 /**
  * While a call is live, hold a port to the worker: when the worker stops, the port breaks, and
  * reconnecting wakes it so it can take the call back (nothing else might wake it).
@@ -38,8 +47,11 @@ function remember(matchId: string, line: ChatLine): void {
 function holdWorker(): void {
   if (!live || live.wake) return;
   const owner = live;
-  const port = chrome.runtime.connect({ name: 'offscreen-call' });
+  const port = chrome.runtime.connect({ name: offscreenPortName(owner.target.matchId) });
   owner.wake = port;
+  port.onMessage.addListener((message: ToOffscreen) => {
+    if (message.type === 'signal' && call?.matchId === message.matchId) void call.handleSignal(message.data);
+  });
   port.onDisconnect.addListener(() => {
     if (owner.wake !== port) return; // hung up meanwhile
     owner.wake = undefined;
@@ -158,10 +170,10 @@ handle('offscreen:call', ({ data }) => {
     ...target,
     localStream,
     cameraOff: !switches.camera,
-    onSignal: (data) => void sendMessage('rtc:signal', { matchId, data }).catch(() => {}),
+    onSignal: (data) => toWorker({ type: 'signal', matchId, data }),
     onPhase: (phase: RtcPhase, remoteVideo) => {
       if (live?.target.matchId === matchId) Object.assign(live, { rtc: phase, remoteVideo });
-      void sendMessage('rtc:phase', { matchId, phase, remoteVideo }).catch(() => {});
+      toWorker({ type: 'phase', matchId, phase, remoteVideo });
     },
     onPeerMessage: (message) => onPeerMessage(matchId, message),
     onChannelOpen: () => call?.send({ type: 'media', ...switches }),
