@@ -28,6 +28,32 @@ export interface PeerCallOptions {
   cameraOff: boolean;
   /** The remote stream got or lost a track. */
   onRemoteTracks(stream: MediaStream): void;
+  /** A connection prepared ahead (preparePeer), with this call's local stream already attached. */
+  prepared?: PreparedPeer;
+}
+
+/**
+ * A peer connection made ahead of the match, while waiting or during the current call: its
+ * DTLS certificate generated, our tracks attached and the chat channel set up, so a match only
+ * has to hand it the match's ICE servers (setConfiguration, before any gathering) and negotiate.
+ */
+export interface PreparedPeer {
+  pc: RTCPeerConnection;
+  stream: MediaStream;
+  videoSender?: RTCRtpSender;
+  channel: RTCDataChannel;
+}
+
+export function preparePeer(stream: MediaStream): PreparedPeer {
+  const pc = new RTCPeerConnection();
+  let videoSender: RTCRtpSender | undefined;
+  for (const track of stream.getTracks()) {
+    const sender = pc.addTrack(track, stream);
+    if (track.kind === 'video') videoSender = sender;
+  }
+  // Negotiated with a fixed id on both sides: no ondatachannel race, no extra round trip.
+  const channel = pc.createDataChannel(CHAT_CHANNEL.label, { negotiated: true, id: CHAT_CHANNEL.id });
+  return { pc, stream, videoSender, channel };
 }
 
 export class PeerCall {
@@ -48,10 +74,21 @@ export class PeerCall {
   readonly #remoteCandidates: RemoteCandidates;
 
   constructor(private readonly options: PeerCallOptions) {
-    this.pc = new RTCPeerConnection({ iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy });
+    const config: RTCConfiguration = { iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy };
+    let { prepared } = options;
+    try {
+      prepared?.pc.setConfiguration(config);
+    } catch (error) {
+      console.warn('prepared connection refused the configuration', error);
+      prepared?.pc.close();
+      prepared = options.prepared = undefined;
+    }
+    this.pc = prepared?.pc ?? new RTCPeerConnection(config);
     const { pc } = this;
     this.#remoteCandidates = new RemoteCandidates((candidate) => pc.addIceCandidate(candidate));
-    pc.onnegotiationneeded = () => void this.#offer();
+    // A prepared answerer already has its tracks: it must not offer before the stranger's offer
+    // (the first exchange never collides); once answered, the browser asks again if it must.
+    pc.onnegotiationneeded = () => (this.#joinedIn || options.role === 'offerer') && void this.#offer();
     pc.onicecandidate = ({ candidate: c }) =>
       options.onSignal({
         candidate: c && { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment },
@@ -76,7 +113,11 @@ export class PeerCall {
     };
     // The offerer sends at once; the answerer joins in when the offer arrives, reusing the
     // offer's transceivers, so the first exchange never collides.
-    if (options.role === 'offerer') this.#joinIn();
+    if (options.role === 'offerer') {
+      this.#joinIn();
+      // A prepared connection fired negotiationneeded long ago, with nobody listening.
+      if (prepared) void this.#offer();
+    }
   }
 
   get matchId(): string {
@@ -121,14 +162,20 @@ export class PeerCall {
   #joinIn(): void {
     if (this.#joinedIn) return;
     this.#joinedIn = true;
-    const { localStream } = this.options;
-    for (const track of localStream.getTracks()) {
-      const sender = this.pc.addTrack(track, localStream);
-      if (track.kind === 'video') this.#videoSender = sender;
+    const { localStream, prepared } = this.options;
+    let channel: RTCDataChannel;
+    if (prepared) {
+      this.#videoSender = prepared.videoSender;
+      channel = prepared.channel;
+    } else {
+      for (const track of localStream.getTracks()) {
+        const sender = this.pc.addTrack(track, localStream);
+        if (track.kind === 'video') this.#videoSender = sender;
+      }
+      // Negotiated with a fixed id on both sides: no ondatachannel race, no extra round trip.
+      channel = this.pc.createDataChannel(CHAT_CHANNEL.label, { negotiated: true, id: CHAT_CHANNEL.id });
     }
     if (this.options.cameraOff) void this.#videoSender?.replaceTrack(null);
-    // Negotiated with a fixed id on both sides: no ondatachannel race, no extra round trip.
-    const channel = this.pc.createDataChannel(CHAT_CHANNEL.label, { negotiated: true, id: CHAT_CHANNEL.id });
     channel.onopen = () => this.options.onChannelOpen();
     channel.onmessage = ({ data }) => {
       const message = parsePeerMessage(data);

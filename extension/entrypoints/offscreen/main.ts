@@ -9,7 +9,7 @@ import { CHAT_HISTORY } from '../../lib/call-machine';
 import { onOwnMessage as handle, sendMessage, type LiveCall } from '../../lib/messages';
 import { classifyMediaError, LocalMedia } from '../../rtc/media';
 import type { OffscreenMedia } from '../../rtc/offscreen-media';
-import { PeerCall } from '../../rtc/peer-call';
+import { PeerCall, preparePeer, type PreparedPeer } from '../../rtc/peer-call';
 import type { PeerMessage } from '../../../shared/peer';
 import { ViewBridges } from '../../rtc/view-bridge';
 import { mark } from '../../lib/trace';
@@ -19,6 +19,8 @@ const media = new LocalMedia();
 const bridges = new ViewBridges();
 const remoteAudio = document.getElementById('remote-audio') as HTMLAudioElement;
 let call: PeerCall | undefined;
+/** The next call's connection, made ahead (while waiting, or once the current call is up). */
+let spare: PreparedPeer | undefined;
 let switches: MediaSwitches = { camera: true, mic: true };
 /**
  * The call as a restarted service worker needs it to show the same call again and resume it on
@@ -87,6 +89,19 @@ function hangUp(): void {
   remoteChanged();
 }
 
+/** Makes the next call's connection ahead of the match, for the camera stream open now. */
+function prepareSpare(): void {
+  const stream = media.stream;
+  if (spare?.stream === stream) return;
+  dropSpare();
+  if (stream) spare = preparePeer(stream);
+}
+
+function dropSpare(): void {
+  spare?.pc.close();
+  spare = undefined;
+}
+
 /** Mic off = silent audio track; camera off = no video sent at all and a dark preview. */
 function applySwitches(): void {
   for (const track of media.stream?.getAudioTracks() ?? []) track.enabled = switches.mic;
@@ -124,6 +139,7 @@ handle('offscreen:acquire-media', async ({ data }) => {
     switches = data.media;
     applySwitches();
     bridges.setTrack('local', stream.getVideoTracks()[0] ?? null);
+    prepareSpare();
     return { ok: true };
   } catch (error) {
     console.warn('getUserMedia failed', error);
@@ -136,6 +152,7 @@ handle('offscreen:devices', async ({ data }) => {
   try {
     const stream = await media.acquire(data, true);
     call?.replaceLocalStream(stream);
+    prepareSpare();
     applySwitches();
     bridges.setTrack('local', stream.getVideoTracks()[0] ?? null);
     return { ok: true };
@@ -151,6 +168,7 @@ handle('offscreen:media', ({ data }) => {
 
 handle('offscreen:release-media', () => {
   hangUp();
+  dropSpare();
   media.release();
   bridges.setTrack('local', null);
 });
@@ -165,15 +183,20 @@ handle('offscreen:call', ({ data }) => {
   const { target, resumeToken, commonInterests, matchedAt } = data;
   const { matchId } = target;
   live = { target, resumeToken, commonInterests, matchedAt, chat: [], remoteMedia: ALL_ON, rtc: 'connecting', remoteVideo: false };
+  const prepared = spare?.stream === localStream ? spare : undefined;
+  if (prepared) spare = undefined;
   holdWorker();
   call = new PeerCall({
     ...target,
     localStream,
     cameraOff: !switches.camera,
+    prepared,
     onSignal: (data) => toWorker({ type: 'signal', matchId, data }),
     onPhase: (phase: RtcPhase, remoteVideo) => {
       if (live?.target.matchId === matchId) Object.assign(live, { rtc: phase, remoteVideo });
       toWorker({ type: 'phase', matchId, phase, remoteVideo });
+      // The call is up: make the next one's connection now, off the critical path of this one.
+      if (phase === 'connected' && call?.matchId === matchId) prepareSpare();
     },
     onPeerMessage: (message) => onPeerMessage(matchId, message),
     onChannelOpen: () => call?.send({ type: 'media', ...switches }),
