@@ -11,18 +11,18 @@
  *
  * Keys (after the prefix):
  *   s:<sid>    hash  a session: i install, n node, st idle|waiting|matched|away,
- *                    it interests (JSON), j joined at, av install to avoid,
+ *                    it interests (JSON), j joined at, o arrival order, av install to avoid,
  *                    m match id, r seat in it (o|a)
  *   S          set   connected session ids (online count)
  *   ns:<node>  set   a node's connected sessions (reaped when it dies)
  *   nw:<node>  set   a node's waiting sessions (stats pushes)
  *   in:<inst>  set   an install's sessions, connected or away (bans)
- *   q          zset  waiting, by join time; qi:<tag> the same per interest
+ *   q          zset  waiting, by arrival order (seq); qi:<tag> the same per interest
  *   open       zset  waiting, by the time their interest wait runs out (swept once)
  *   m:<mid>    hash  a match: o, a seat session ids; oi, ai installs; s start; c common interests (JSON)
  *   grace      zset  away seats by the end of their grace
  *   held:<sid> list  signals held for an away seat
- *   tomb:<mid>, ewa:<sid>, calls, blk:<inst>, ban:<inst>, conn:<addr>, hb:<node>, N (nodes)
+ *   tomb:<mid>, ewa:<sid>, calls, seq, blk:<inst>, ban:<inst>, conn:<addr>, hb:<node>, N (nodes)
  * Effects a script wants sent come back as arrays for the node to emit.
  */
 
@@ -63,16 +63,16 @@ end
 
 local function enqueue(sid)
   local s = key('s', sid)
-  local f = redis.call('HMGET', s, 'st', 'j', 'it', 'n')
-  local j = NOW
-  if f[1] == 'waiting' then
-    j = tonumber(f[2])
-  else
-    redis.call('HSET', s, 'st', 'waiting', 'j', NOW)
+  local f = redis.call('HMGET', s, 'st', 'o', 'it', 'n')
+  local order = f[2]
+  if f[1] ~= 'waiting' then
+    -- Arrival order is a counter, not the clock: two joins in the same millisecond keep their order.
+    order = redis.call('INCR', key('seq'))
+    redis.call('HSET', s, 'st', 'waiting', 'j', NOW, 'o', order)
     redis.call('ZADD', key('open'), NOW + WAIT, sid)
   end
-  redis.call('ZADD', key('q'), j, sid)
-  for _, tag in ipairs(cjson.decode(f[3] or '[]')) do redis.call('ZADD', key('qi', tag), j, sid) end
+  redis.call('ZADD', key('q'), order, sid)
+  for _, tag in ipairs(cjson.decode(f[3] or '[]')) do redis.call('ZADD', key('qi', tag), order, sid) end
   if f[4] then redis.call('SADD', key('nw', f[4]), sid) end
 end
 
@@ -248,12 +248,12 @@ local seen, list = {}, {}
 local function consider(zkey, c)
   if seen[c] or c == sid then return end
   seen[c] = true
-  local f = redis.call('HMGET', key('s', c), 'st', 'i', 'it', 'j', 'av', 'n')
+  local f = redis.call('HMGET', key('s', c), 'st', 'i', 'it', 'j', 'av', 'n', 'o')
   if f[1] ~= 'waiting' then redis.call('ZREM', zkey, c) return end
   if not alive(f[6]) then return end
   local blocked = '0'
   if redis.call('SISMEMBER', key('blk', me[2]), f[2]) == 1 or redis.call('SISMEMBER', key('blk', f[2]), me[2]) == 1 then blocked = '1' end
-  list[#list + 1] = {c, f[2], f[3] or '[]', f[4], f[5] or '', blocked}
+  list[#list + 1] = {c, f[2], f[3] or '[]', f[4], f[5] or '', blocked, f[7]}
 end
 for _, c in ipairs(redis.call('ZRANGE', key('q'), 0, LIMIT - 1)) do consider(key('q'), c) end
 for _, tag in ipairs(cjson.decode(me[3] or '[]')) do
@@ -277,8 +277,8 @@ unqueue(b)
 redis.call('HSET', key('m', mid), 'o', a, 'a', b, 'oi', fa[2], 'ai', fb[2], 's', NOW, 'c', common)
 redis.call('HSET', key('s', a), 'st', 'matched', 'm', mid, 'r', 'o')
 redis.call('HSET', key('s', b), 'st', 'matched', 'm', mid, 'r', 'a')
-redis.call('HDEL', key('s', a), 'av', 'j')
-redis.call('HDEL', key('s', b), 'av', 'j')
+redis.call('HDEL', key('s', a), 'av', 'j', 'o')
+redis.call('HDEL', key('s', b), 'av', 'j', 'o')
 redis.call('INCRBY', key('calls'), 2)
 fx('found', a, mid, 'offerer', fa[2], fb[2], NOW, common)
 fx('found', b, mid, 'answerer', fb[2], fa[2], NOW, common)

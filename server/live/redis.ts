@@ -255,12 +255,14 @@ export class RedisLiveState implements LiveState {
       const [installId, interests, joinedAt, avoid] = me!;
       const entry: QueueEntry = { id: socketId, installId: installId!, interests: JSON.parse(interests!), joinedAt: Number(joinedAt), avoid: avoid || undefined };
       const blocked = new Set<string>();
+      const order = new Map<string, number>();
       const candidates = (list as string[][])
-        .map(([id, install, tags, joined, av, isBlocked]) => {
+        .map(([id, install, tags, joined, av, isBlocked, seq]) => {
           if (isBlocked === '1') blocked.add(id!);
+          order.set(id!, Number(seq));
           return { id: id!, installId: install!, interests: JSON.parse(tags!) as string[], joinedAt: Number(joined), avoid: av || undefined };
         })
-        .sort((a, b) => a.joinedAt - b.joinedAt || (a.id < b.id ? -1 : 1));
+        .sort((a, b) => order.get(a.id)! - order.get(b.id)!);
       const partner = choosePartner(entry, candidates, this.#now(), {
         interestWaitMs: this.options.interestWaitMs,
         canPair: (_, other) => !blocked.has(other.id),
