@@ -157,8 +157,10 @@ end
 local function banInstall(inst)
   for _, sid in ipairs(redis.call('SMEMBERS', key('in', inst))) do
     local connected = redis.call('SISMEMBER', key('S'), sid) == 1
-    local mid = sget(sid, 'm')
-    if mid then endMatch(mid, sid, 'ended') end
+    local f = redis.call('HMGET', key('s', sid), 'm', 'st')
+    if f[1] then endMatch(f[1], sid, 'ended') end
+    -- Out of the queue now, not when the kick reaches its node: nobody is paired with them meanwhile.
+    if f[2] == 'waiting' then unqueue(sid); redis.call('HSET', key('s', sid), 'st', 'idle') end
     if connected then fx('kick', sid) end
   end
 end
@@ -268,6 +270,7 @@ local fb = redis.call('HMGET', key('s', b), 'st', 'i', 'j', 'av', 'n')
 if fa[1] ~= 'waiting' or fb[1] ~= 'waiting' then return {'retry'} end
 if not alive(fa[5]) or not alive(fb[5]) then return {'retry'} end
 if fa[2] == fb[2] then return {'retry'} end
+if redis.call('EXISTS', key('ban', fa[2]), key('ban', fb[2])) > 0 then return {'retry'} end
 if redis.call('SISMEMBER', key('blk', fa[2]), fb[2]) == 1 or redis.call('SISMEMBER', key('blk', fb[2]), fa[2]) == 1 then return {'retry'} end
 if fa[4] == fb[2] or fb[4] == fa[2] then
   if NOW - tonumber(fa[3]) < WAIT or NOW - tonumber(fb[3]) < WAIT then return {'retry'} end
