@@ -207,7 +207,7 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     live,
   });
 
-  app.use(healthRouter({ live, storeKind: store.kind, writes, startedAt }));
+  app.use(healthRouter({ live, storeKind: store.kind, writes, startedAt, connections: () => io.engine.clientsCount }));
   app.use(landingRouter({ live }));
 
   const buckets = createBuckets(options, redis?.client);
