@@ -38,6 +38,8 @@ export interface Session {
   held: SignalPayload[];
   /** Cancels the grace timer; set exactly while away. */
   cancelGrace?: () => void;
+  /** The ended match this connection was already told about on recovery (a resume does not repeat it). */
+  toldEnded?: string;
 }
 
 export interface Match {
@@ -167,7 +169,10 @@ export class Matchmaker {
     }
     const ended = recovered ? this.#endedWhileAway.get(socketId) : undefined;
     const reason = ended && this.#tombstones.get(ended);
-    if (ended && reason) this.options.transport.emit(socketId, 'match:ended', { matchId: ended, reason });
+    if (ended && reason) {
+      this.options.transport.emit(socketId, 'match:ended', { matchId: ended, reason });
+      session.toldEnded = ended;
+    }
     return session;
   }
 
@@ -266,7 +271,7 @@ export class Matchmaker {
 
     const reason = this.#tombstones.get(claims.matchId);
     if (reason) {
-      this.options.transport.emit(socketId, 'match:ended', { matchId: claims.matchId, reason });
+      if (session.toldEnded !== claims.matchId) this.options.transport.emit(socketId, 'match:ended', { matchId: claims.matchId, reason });
       return { ack: { state: 'idle' } };
     }
 
