@@ -8,7 +8,6 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import type { Logger } from 'pino';
-import { createShardedAdapter } from '@socket.io/redis-adapter';
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import { Server } from 'socket.io';
@@ -31,7 +30,7 @@ import type { Store } from './store';
 
 export type TabcallIo = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
 
-/** Two connections to the same Redis: commands and scripts, and the adapter's subscriptions. */
+/** Two connections to the same Redis: commands and scripts, and this node's effects channel. */
 export interface RedisClients {
   client: Redis;
   sub: Redis;
@@ -138,10 +137,8 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     maxHttpBufferSize: LIMITS.maxMessageBytes,
     serveClient: false,
     // One process: a brief network drop keeps the connection's identity; the handshake checks (bans) still run.
-    // Several: the sharded Redis adapter has no recovery; clients resume their calls with their token instead.
-    ...(redis
-      ? { adapter: createShardedAdapter(redis.client, redis.sub, { subscriptionMode: 'dynamic-private' }) }
-      : { connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares: false } }),
+    // Several: what a connection missed lives in Redis, not in this process; clients resume with their token.
+    ...(redis ? {} : { connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares: false } }),
   });
 
   // Writes that may wait for the database; each attempt gets 5 s, retries back off to 5 s.
@@ -149,22 +146,15 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
   const turn = options.TURN_SECRET ? { urls: options.TURN_URLS, secret: options.TURN_SECRET, ttlS: options.TURN_TTL_S } : undefined;
 
   const transport: Transport = {
-    // Local connections directly; others through the adapter, which publishes only on that
-    // connection's own channel, so only its node does any work.
+    // Only this process's connections: on Redis, each node receives exactly what its own people are
+    // sent, in order, on its effects channel (server/live/redis-scripts.ts).
     // With connection state recovery on (one process), Socket.IO stamps every packet with an offset and
     // keeps it for maxDisconnectionDuration, so a connection recovered within that time of its last packet
     // keeps its identity. What is emitted while a connection is away goes nowhere (the socket is
     // gone): the matchmaker holds signals and tells the recovered connection what it missed.
-    emit: (socketId, event, ...args) => {
-      const local = io.sockets.sockets.get(socketId);
-      if (local) local.emit(event, ...args);
-      else if (redis || event === 'stats') io.to(socketId).emit(event, ...args);
-    },
-    disconnect: (socketId) => {
-      const local = io.sockets.sockets.get(socketId);
-      if (local) local.disconnect(true);
-      else if (redis) io.in(socketId).disconnectSockets(true);
-    },
+    emit: (socketId, event, ...args) =>
+      event === 'stats' ? io.to(socketId).emit(event, ...args) : io.sockets.sockets.get(socketId)?.emit(event, ...args),
+    disconnect: (socketId) => io.sockets.sockets.get(socketId)?.disconnect(true),
   };
   const liveOptions = {
     transport,
@@ -180,6 +170,7 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     ? new RedisLiveState({
         ...liveOptions,
         redis: redis.client,
+        subscriber: redis.sub,
         nodeId: deps.nodeId,
         log,
         localSockets: () => io.sockets.sockets.keys(),
@@ -187,8 +178,9 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
         onLost: (socketIds) => {
           for (const socketId of socketIds) {
             const socket = io.sockets.sockets.get(socketId);
-            socket?.emit('server:closing', { reconnectAfterMs: options.SHUTDOWN_GRACE_MS });
-            setTimeout(() => socket?.disconnect(true), 100).unref();
+            socket?.emit('server:closing', { reconnectAfterMs: 0 });
+            // Closing the transport (not a server disconnect) lets the client's own reconnection run.
+            setTimeout(() => socket?.conn.close(), 100).unref();
           }
         },
       })

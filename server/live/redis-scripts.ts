@@ -23,7 +23,8 @@
  *   grace      zset  away seats by the end of their grace
  *   held:<sid> list  signals held for an away seat
  *   tomb:<mid>, ewa:<sid>, calls, seq, blk:<inst>, ban:<inst>, conn:<addr>, hb:<node>, N (nodes)
- * Effects a script wants sent come back as arrays for the node to emit.
+ * Effects for people are published on fx:<node> (the holding node emits them); call
+ * records come back in the reply, for the node that ran the script to store.
  */
 
 const HEADER = `
@@ -35,7 +36,14 @@ local WAIT = tonumber(ARGV[4])
 local NODE = ARGV[5]
 local E = {}
 local function key(a, b) if b then return P .. a .. ':' .. b end return P .. a end
-local function fx(...) E[#E + 1] = {...} end
+-- An effect for a connection is published, from inside the script, on the channel of the node
+-- holding it: every message to one person then arrives in the order the scripts ran, whichever
+-- nodes ran them (replies and separate publishes from different nodes could overtake each other).
+local function fx(kind, to, ...)
+  if kind == 'call' then E[#E + 1] = {kind, to, ...} return end
+  local node = redis.call('HGET', P .. 's:' .. to, 'n')
+  if node then redis.call('SPUBLISH', P .. 'fx:' .. node, cjson.encode({kind, to, ...})) end
+end
 local function alive(node) return node ~= nil and node ~= false and redis.call('EXISTS', key('hb', node)) == 1 end
 local function sget(sid, field) return redis.call('HGET', key('s', sid), field) end
 
@@ -294,7 +302,10 @@ if not f[1] then return {'internal'} end
 if not f[2] then return {'not_in_match'} end
 if f[2] ~= mid then return {'stale_match'} end
 local p = partnerOf(mid, sid)
-if sget(p, 'st') ~= 'away' then return {'ok', {p}, E} end
+if sget(p, 'st') ~= 'away' then
+  fx('signal', p, payload)
+  return {'ok', {}, E}
+end
 if redis.call('LLEN', key('held', p)) >= max then return {'partner_away'} end
 redis.call('RPUSH', key('held', p), payload)
 return {'ok', {}, E}`),

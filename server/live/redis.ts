@@ -36,10 +36,12 @@ const TICK_LIMIT = 500;
 const BLOCK_TTL_MS = 86_400_000;
 const RETRY_AFTER_MS = 2000;
 
-type Reply = [code: string, data?: string[], effects?: string[][], held?: string[]];
+type Reply = [code: string, data?: string[], effects?: unknown[][], held?: string[]];
 
 export interface RedisLiveStateOptions extends LiveStateOptions {
   redis: Redis;
+  /** A connection of its own for this node's effects channel (fx:<node>): what its people are sent. */
+  subscriber: Redis;
   /** Key prefix; its {hash tag} keeps every key of one script in one Cluster slot. */
   prefix?: string;
   nodeId?: string;
@@ -57,6 +59,8 @@ export class RedisLiveState implements LiveState {
   readonly #prefix: string;
   readonly #now: () => number;
   readonly #heartbeat: NodeJS.Timeout;
+  readonly #subscribed: Promise<void>;
+  readonly #drains = new Map<string, () => void>();
   #healthy = true;
   #closed = false;
 
@@ -68,6 +72,15 @@ export class RedisLiveState implements LiveState {
     for (const [name, lua] of Object.entries(SCRIPTS)) {
       if (!(name in this.#redis)) this.#redis.defineCommand(name, { numberOfKeys: 1, lua });
     }
+    // Everything this node's people are sent arrives here, in the order the scripts ran.
+    const channel = this.#key('fx', this.nodeId);
+    options.subscriber.on('smessage', (from: string, message: string) => {
+      if (from !== channel) return;
+      const effect = JSON.parse(message) as unknown[];
+      if (effect[0] === 'drained') this.#drains.get(String(effect[1]))?.();
+      else this.#apply([effect]);
+    });
+    this.#subscribed = options.subscriber.ssubscribe(channel).then(() => undefined);
     this.#heartbeat = setInterval(() => void this.beat(), HEARTBEAT_EVERY_MS);
     this.#heartbeat.unref();
   }
@@ -76,6 +89,7 @@ export class RedisLiveState implements LiveState {
   async beat(): Promise<void> {
     if (this.#closed) return;
     try {
+      await this.#subscribed;
       await this.#redis.multi().set(this.#key('hb', this.nodeId), '1', 'PX', HEARTBEAT_TTL_MS).sadd(this.#key('N'), this.nodeId).exec();
       if (!this.#healthy) {
         this.#healthy = true;
@@ -85,6 +99,22 @@ export class RedisLiveState implements LiveState {
     } catch {
       if (this.#healthy) this.options.log?.warn('live state: Redis does not answer; new joins get `unavailable` until it does');
       this.#healthy = false;
+    }
+  }
+
+  /**
+   * Resolves once every effect published to this node before now has been
+   * emitted: a marker sent down the same channel has come back. Acks that the
+   * protocol orders after events (match:found before a join's ack) wait for it.
+   */
+  async drained(): Promise<void> {
+    const marker = randomUUID();
+    const back = new Promise<void>((resolve) => this.#drains.set(marker, resolve));
+    try {
+      await this.#call(() => this.#redis.spublish(this.#key('fx', this.nodeId), JSON.stringify(['drained', marker])));
+      await Promise.race([back, new Promise((resolve) => setTimeout(resolve, COMMAND_TIMEOUT_MS))]);
+    } finally {
+      this.#drains.delete(marker);
     }
   }
 
@@ -102,12 +132,12 @@ export class RedisLiveState implements LiveState {
 
   async join(socketId: string, interests: string[] | undefined): Promise<SessionState> {
     await this.#run('tcJoin', socketId, interests ? '1' : '0', JSON.stringify(interests ?? []));
-    return this.#pair(socketId);
+    return this.#settled(await this.#pair(socketId));
   }
 
   async next(socketId: string): Promise<SessionState> {
     await this.#run('tcNext', socketId);
-    return this.#pair(socketId);
+    return this.#settled(await this.#pair(socketId));
   }
 
   async leave(socketId: string): Promise<'idle'> {
@@ -118,8 +148,7 @@ export class RedisLiveState implements LiveState {
   async relay(socketId: string, matchId: string, data: SignalData): Promise<void> {
     if (this.options.relayOnly) data = keepRelayOnly(data);
     const payload: SignalPayload = { matchId, data };
-    const [, out] = await this.#run('tcRelay', socketId, matchId, JSON.stringify(payload), String(LIMITS.heldSignals));
-    if (out?.[0]) this.options.transport.emit(out[0], 'signal', payload);
+    await this.#run('tcRelay', socketId, matchId, JSON.stringify(payload), String(LIMITS.heldSignals));
   }
 
   async resume(socketId: string, token: string): Promise<ResumeOutcome> {
@@ -139,6 +168,8 @@ export class RedisLiveState implements LiveState {
       JSON.stringify(c.commonInterests),
       `away:${randomUUID()}`,
     );
+    // Whatever the resume told this connection (match:ended) goes out before its ack.
+    await this.drained();
     if (!view || view[0] !== 'matched') return { ack: { state: 'idle' } };
     const [, matchId, seat, partner, partnerId, startedAt, common] = view as [string, string, string, 'present' | 'away', string, string, string];
     const role = seat === 'o' ? 'offerer' : 'answerer';
@@ -247,6 +278,12 @@ export class RedisLiveState implements LiveState {
     return views;
   }
 
+  /** A join that matched acks after its match:found has gone out, as in one process. */
+  async #settled(state: SessionState): Promise<SessionState> {
+    if (state === 'matched') await this.drained();
+    return state;
+  }
+
   /** Pairs a waiting person if anyone suits them now; resolves with their state. */
   async #pair(socketId: string): Promise<SessionState> {
     for (let attempt = 0; attempt < CLAIM_ATTEMPTS; attempt++) {
@@ -302,9 +339,10 @@ export class RedisLiveState implements LiveState {
     }
   }
 
-  #apply(effects: string[][]): void {
+  #apply(effects: unknown[][]): void {
     const { transport, tokens, iceServers, relayOnly, graceMs } = this.options;
-    for (const [kind, to, a, b, c, d, e, f] of effects) {
+    for (const effect of effects) {
+      const [kind, to, a, b, c, d, e, f] = effect.map((value) => (value === undefined ? undefined : String(value)));
       switch (kind) {
         case 'found': {
           const [matchId, role, installId, partnerId, startedAt, common] = [a!, b as 'offerer' | 'answerer', c!, d!, Number(e), JSON.parse(f!) as string[]];

@@ -73,11 +73,32 @@ export async function harness(kind: Kind, redis: TestRedis | undefined, nodeCoun
     for (let i = 0; i < nodeCount; i++) {
       const client = new Redis(redis!.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, lazyConnect: true });
       await client.connect();
-      clients.push(client);
-      const node = new RedisLiveState({ ...options, redis: client, prefix, nodeId: `node${i}` });
+      const subscriber = new Redis(redis!.url);
+      clients.push(client, subscriber);
+      const node = new RedisLiveState({ ...options, redis: client, subscriber, prefix, nodeId: `node${i}` });
       await node.beat();
       nodes.push(node);
     }
+    // Effects reach people through each node's channel: every operation resolves once they have all arrived.
+    const raw = nodes as RedisLiveState[];
+    const drained = () => Promise.all(raw.map((node) => node.drained()));
+    nodes = raw.map(
+      (node) =>
+        new Proxy(node, {
+          get(target, property) {
+            const value = Reflect.get(target, property, target) as unknown;
+            if (typeof value !== 'function' || property === 'drained') return value;
+            return (...args: unknown[]) =>
+              (value as (...a: unknown[]) => Promise<unknown>).apply(target, args).then(
+                async (result) => (await drained(), result),
+                async (error: unknown) => {
+                  await drained();
+                  throw error;
+                },
+              );
+          },
+        }),
+    );
   }
   return {
     nodes,
