@@ -275,13 +275,20 @@ return {'ok', {me[2], me[3] or '[]', me[4], me[5] or ''}, list}`),
 local a, b, mid, common = ARGV[6], ARGV[7], ARGV[8], ARGV[9]
 local fa = redis.call('HMGET', key('s', a), 'st', 'i', 'j', 'av', 'n')
 local fb = redis.call('HMGET', key('s', b), 'st', 'i', 'j', 'av', 'n')
-if fa[1] ~= 'waiting' or fb[1] ~= 'waiting' then return {'retry'} end
-if not alive(fa[5]) or not alive(fb[5]) then return {'retry'} end
-if fa[2] == fb[2] then return {'retry'} end
-if redis.call('EXISTS', key('ban', fa[2]), key('ban', fb[2])) > 0 then return {'retry'} end
-if redis.call('SISMEMBER', key('blk', fa[2]), fb[2]) == 1 or redis.call('SISMEMBER', key('blk', fb[2]), fa[2]) == 1 then return {'retry'} end
+-- Lost a race (another node claimed first): whoever still waits is tried again by a tick soon,
+-- so two people who each lost a race never both wait for good.
+local function retry()
+  if fa[1] == 'waiting' then redis.call('ZADD', key('open'), NOW + 100, a) end
+  if fb[1] == 'waiting' then redis.call('ZADD', key('open'), NOW + 100, b) end
+  return {'retry'}
+end
+if fa[1] ~= 'waiting' or fb[1] ~= 'waiting' then return retry() end
+if not alive(fa[5]) or not alive(fb[5]) then return retry() end
+if fa[2] == fb[2] then return retry() end
+if redis.call('EXISTS', key('ban', fa[2]), key('ban', fb[2])) > 0 then return retry() end
+if redis.call('SISMEMBER', key('blk', fa[2]), fb[2]) == 1 or redis.call('SISMEMBER', key('blk', fb[2]), fa[2]) == 1 then return retry() end
 if fa[4] == fb[2] or fb[4] == fa[2] then
-  if NOW - tonumber(fa[3]) < WAIT or NOW - tonumber(fb[3]) < WAIT then return {'retry'} end
+  if NOW - tonumber(fa[3]) < WAIT or NOW - tonumber(fb[3]) < WAIT then return retry() end
 end
 unqueue(a)
 unqueue(b)

