@@ -17,7 +17,8 @@
  *   ns:<node>  set   a node's connected sessions (reaped when it dies)
  *   nw:<node>  set   a node's waiting sessions (stats pushes)
  *   in:<inst>  set   an install's sessions, connected or away (bans)
- *   q          zset  waiting, by arrival order (seq); qi:<tag> the same per interest
+ *   q          zset  waiting, by arrival order (seq); qi:<tag> the same per interest;
+ *                    qo those open to anyone (no interests, or their wait ran out)
  *   open       zset  waiting, by the time their interest wait runs out (swept once)
  *   m:<mid>    hash  a match: o, a seat session ids; oi, ai installs; s start; c common interests (JSON)
  *   grace      zset  away seats by the end of their grace
@@ -57,6 +58,7 @@ local function unqueue(sid)
   local f = redis.call('HMGET', key('s', sid), 'it', 'n')
   if f[1] then for _, tag in ipairs(cjson.decode(f[1])) do redis.call('ZREM', key('qi', tag), sid) end end
   redis.call('ZREM', key('q'), sid)
+  redis.call('ZREM', key('qo'), sid)
   redis.call('ZREM', key('open'), sid)
   if f[2] then redis.call('SREM', key('nw', f[2]), sid) end
 end
@@ -80,7 +82,10 @@ local function enqueue(sid)
     redis.call('ZADD', key('open'), NOW + WAIT, sid)
   end
   redis.call('ZADD', key('q'), order, sid)
-  for _, tag in ipairs(cjson.decode(f[3] or '[]')) do redis.call('ZADD', key('qi', tag), order, sid) end
+  local tags = cjson.decode(f[3] or '[]')
+  for _, tag in ipairs(tags) do redis.call('ZADD', key('qi', tag), order, sid) end
+  -- Open to anyone at once without interests; with interests, once the tick sees their wait run out.
+  if #tags == 0 then redis.call('ZADD', key('qo'), order, sid) else redis.call('ZREM', key('qo'), sid) end
   if f[4] then redis.call('SADD', key('nw', f[4]), sid) end
 end
 
@@ -265,7 +270,7 @@ local function consider(zkey, c)
   if redis.call('SISMEMBER', key('blk', me[2]), f[2]) == 1 or redis.call('SISMEMBER', key('blk', f[2]), me[2]) == 1 then blocked = '1' end
   list[#list + 1] = {c, f[2], f[3] or '[]', f[4], f[5] or '', blocked, f[7]}
 end
-for _, c in ipairs(redis.call('ZRANGE', key('q'), 0, LIMIT - 1)) do consider(key('q'), c) end
+for _, c in ipairs(redis.call('ZRANGE', key('qo'), 0, LIMIT - 1)) do consider(key('qo'), c) end
 for _, tag in ipairs(cjson.decode(me[3] or '[]')) do
   for _, c in ipairs(redis.call('ZRANGE', key('qi', tag), 0, LIMIT - 1)) do consider(key('qi', tag), c) end
 end
@@ -428,7 +433,11 @@ for _, node in ipairs(redis.call('SMEMBERS', key('N'))) do
 end
 -- People whose interest wait ran out: the caller retries pairing them, once each.
 local due = redis.call('ZRANGEBYSCORE', key('open'), '-inf', NOW, 'LIMIT', 0, LIMIT)
-for _, sid in ipairs(due) do redis.call('ZREM', key('open'), sid) end
+for _, sid in ipairs(due) do
+  redis.call('ZREM', key('open'), sid)
+  local f = redis.call('HMGET', key('s', sid), 'st', 'o')
+  if f[1] == 'waiting' then redis.call('ZADD', key('qo'), f[2], sid) end
+end
 return {'ok', due, E}`),
 } as const;
 

@@ -27,7 +27,7 @@ export const HEARTBEAT_TTL_MS = 3000;
 const HEARTBEAT_EVERY_MS = 1000;
 /** A command Redis has not answered by then fails (and the client is told `unavailable`). */
 export const COMMAND_TIMEOUT_MS = 800;
-/** Waiting people read per join, oldest first, overall and per interest: no whole-queue scan. */
+/** Waiting people read per join, oldest first, among those open to anyone and per interest: no whole-queue scan. */
 const CANDIDATES = 32;
 /** Claims tried per join before the person just waits (another node took each candidate first). */
 const CLAIM_ATTEMPTS = 4;

@@ -86,6 +86,17 @@ function contract(kind: Kind) {
       expect(found(plain.id)[0].matchId).toBe(found(go.id)[0].matchId);
     });
 
+    it('finds an open stranger behind many people still waiting for their interests (no whole-queue scan on Redis)', async () => {
+      await open();
+      for (let i = 0; i < 80; i++) await live.join((await person()).id, [`tag${i}`]);
+      const a = await person();
+      const b = await person();
+      await live.join(a.id, []);
+      expect(await live.join(b.id, [])).toBe('matched');
+      expect(found(a.id)[0].matchId).toBe(found(b.id)[0].matchId);
+      expect((await live.stats()).waiting).toBe(80);
+    });
+
     it('Next tells the partner `next`, searches again, and avoids the last partner while someone else waits', async () => {
       await open();
       const { a, b, matchId } = await pair();
