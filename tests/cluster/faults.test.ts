@@ -6,7 +6,7 @@
  * stopped for 5 s and started again, empty. Prints how long until everyone
  * affected is back in a call or in the queue.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startCluster, type TestCluster } from '../helpers/cluster';
 import { Person } from '../helpers/resuming-client';
 import { sleep } from '../helpers/server';
@@ -17,6 +17,12 @@ beforeAll(async () => {
     env: { MAX_CONNECTIONS_PER_ADDRESS: '10000', RATE_QUEUE_POINTS: '10000', RATE_ADDRESS_FACTOR: '1000', RESUME_GRACE_S: '30' },
   });
 }, 120_000);
+const everyone: Searcher[] = [];
+/** Closed after each test, pass or fail, so a failure does not load the next test. */
+const track = (people: Searcher[]) => (everyone.push(...people), people);
+afterEach(() => {
+  for (const p of everyone.splice(0)) p.close();
+});
 afterAll(() => cluster?.stop());
 
 /** A person who also goes back to the queue by themselves after a reconnect, as the extension does while searching. */
@@ -63,6 +69,13 @@ async function until(condition: () => boolean, ms: number, what: string, detail 
   }
 }
 
+/** Whether what people believe is consistent yet (events may still be on their way on a loaded machine). */
+function consistent(people: Searcher[]): boolean {
+  const count = new Map<string, number>();
+  for (const p of people) if (p.matchId) count.set(p.matchId, (count.get(p.matchId) ?? 0) + 1);
+  return [...count.values()].every((n) => n === 2);
+}
+
 /** What people believe, checked for consistency: each match has exactly two people, both in it, of two installs. */
 function checkPairs(people: Searcher[]) {
   const byMatch = new Map<string, Searcher[]>();
@@ -79,7 +92,7 @@ const health = async () => (await fetch(`${cluster.nodes[1]!.url}/healthz`)).jso
 
 describe('the cluster under load and faults', () => {
   it('thousands of joins, Nexts and leaves over three processes keep every pair consistent, and leave nobody stuck', async () => {
-    const people = await crowd(200);
+    const people = track(await crowd(200));
     const perNode = await Promise.all(cluster.nodes.map(async (n) => (await (await fetch(`${n.url}/healthz`)).json()).connectionsHere));
     expect(perNode.every((n: number) => n >= 50)).toBe(true);
     let ops = 0;
@@ -97,12 +110,12 @@ describe('the cluster under load and faults', () => {
     );
     const opsPerS = Math.round(ops / ((Date.now() - started) / 1000));
     // Let the last match:found / match:ended land, then check.
-    await sleep(500);
+    await until(() => consistent(people), 15_000, 'consistent pairs', () => people.filter((p) => p.matchId).map((p) => p.describe()).join('\n'));
     checkPairs(people);
     // Everyone searches: nobody is stuck while a compatible person waits (the interest and last-partner waits are 300 ms).
     for (const p of people) p.searching = true;
     await Promise.all(people.filter((p) => !p.matchId).map((p) => p.join()));
-    await until(() => people.filter((p) => !p.matchId).length <= 1, 30_000, 'everyone paired');
+    await until(() => people.filter((p) => !p.matchId).length <= 1 && consistent(people), 30_000, 'everyone paired');
     const pairs = checkPairs(people);
     const stats = await health();
     expect(stats).toMatchObject({ online: 200, inCalls: pairs.size * 2, waiting: 200 - pairs.size * 2 });
@@ -111,7 +124,7 @@ describe('the cluster under load and faults', () => {
   }, 300_000);
 
   it('a process SIGKILLed mid-run: its people reconnect through nginx to the others and resume; nobody is paired with its ghosts', async () => {
-    const people = await crowd(60);
+    const people = track(await crowd(60));
     for (const p of people) p.searching = true;
     await Promise.all(people.map((p) => p.join()));
     await until(() => people.every((p) => p.matchId && p.partner === 'present'), 30_000, 'everyone paired', () =>
@@ -126,7 +139,7 @@ describe('the cluster under load and faults', () => {
     await sleep(200);
     expect(dropped.size).toBeGreaterThan(5);
     // Meanwhile newcomers join on the surviving processes: they must meet each other, never a ghost.
-    const newcomers = await crowd(4);
+    const newcomers = track(await crowd(4));
     for (const p of newcomers) p.searching = true;
     await Promise.all(newcomers.map((p) => p.join()));
     await until(() => [...people].every((p) => p.settled()), 30_000, 'everyone affected back in their call', () =>
@@ -146,12 +159,12 @@ describe('the cluster under load and faults', () => {
   }, 300_000);
 
   it('Redis stopped for 5 s: calls go on, joins get `unavailable` within a second, and everything comes back by itself', async () => {
-    const people = await crowd(30);
+    const people = track(await crowd(30));
     for (const p of people) p.searching = true;
     await Promise.all(people.map((p) => p.join()));
     await until(() => people.every((p) => p.matchId && p.partner === 'present'), 30_000, 'everyone paired');
     const calls = new Map(people.map((p) => [p, p.matchId]));
-    const waiter = new Searcher(cluster.url);
+    const [waiter] = track([new Searcher(cluster.url)]);
     await waiter.connected();
 
     await cluster.redis.stop();
