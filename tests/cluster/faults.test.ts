@@ -39,9 +39,13 @@ class Searcher extends Person {
   }
   /** queue:next or queue:leave, keeping the client's idea of its call right (its own action brings no match:ended). */
   async act(event: 'queue:next' | 'queue:leave') {
+    // As the extension: Next only from a call it knows of; otherwise it searches.
+    if (event === 'queue:next' && !this.matchId) return this.join();
     const before = this.matchId;
     const ack = await this.socket.timeout(5000).emitWithAck(event, {});
-    if (ack.ok && ack.state !== 'matched' && this.matchId === before) Object.assign(this, { token: undefined, matchId: undefined, role: undefined, partner: undefined });
+    // After leave nothing is on; after Next the call it knew of is over (a newer one may have been found meanwhile).
+    const over = event === 'queue:leave' || (ack.ok && ack.state !== 'matched' && this.matchId === before);
+    if (ack.ok && over) Object.assign(this, { token: undefined, matchId: undefined, role: undefined, partner: undefined });
     return ack;
   }
 
@@ -143,7 +147,13 @@ describe('the cluster under load and faults', () => {
     for (const p of newcomers) p.searching = true;
     await Promise.all(newcomers.map((p) => p.join()));
     await until(() => [...people].every((p) => p.settled()), 30_000, 'everyone affected back in their call', () =>
-      people.filter((p) => !p.settled()).map((p) => `${dropped.has(p) ? 'dropped' : 'stayed'} ${p.describe()}`).join('\n'),
+      people
+        .filter((p) => !p.settled())
+        .map((p) => {
+          const partner = people.find((o) => o !== p && o.matchId === p.matchId);
+          return `${dropped.has(p) ? 'dropped' : 'stayed'} ${p.describe()} partner ${partner ? `${dropped.has(partner) ? 'dropped' : 'stayed'} ${partner.describe()}` : 'none'}`;
+        })
+        .join('\n'),
     );
     const backMs = Date.now() - killedAt;
     // Everyone resumed the very call they had: the killed process's people on another process.
