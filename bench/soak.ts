@@ -124,6 +124,7 @@ async function operate(): Promise<void> {
     // Like the extension: one operation at a time, nothing while a resume is on its way, Start only when idle.
     if (who.busy || ((!person.socket.connected || person.resuming) && kind !== 'resume')) continue;
     if (kind === 'join' && person.matchId) continue;
+    if (kind === 'resume' && !person.token) continue; // a restarted client with no call just reconnects: not a resume
     ops[kind]++;
     who.busy = true;
     try {
