@@ -92,6 +92,9 @@ export class RedisLiveState implements LiveState {
       await this.#subscribed;
       await this.#redis.multi().set(this.#key('hb', this.nodeId), '1', 'PX', HEARTBEAT_TTL_MS).sadd(this.#key('N'), this.nodeId).exec();
       if (!this.#healthy) {
+        // Effects published while this node's channel is not subscribed are lost: subscribed again first
+        // (it waits for the subscriber's reconnection), then the connections Redis forgot are told to come back.
+        await this.options.subscriber.ssubscribe(this.#key('fx', this.nodeId));
         this.#healthy = true;
         await this.#reconcile();
         this.options.log?.info('live state: Redis answers again');
