@@ -23,7 +23,7 @@ export function handshakeMiddleware(allowedOrigins: readonly string[], safety: S
     if (!auth.success) return next(refuse('invalid_install_id'));
     // Last check: once admitted (blocks loaded), the connection goes ahead.
     const ban = await safety.admit(auth.data.installId);
-    if (ban) return next(refuse('banned', { until: ban.until.toISOString() }));
+    if (ban) return next(refuse('banned', await safety.bannedInfo(ban)));
     (socket.data as SocketData).installId = auth.data.installId;
     next();
   };
