@@ -15,6 +15,11 @@ import type { Config } from './config';
 import { handshakeMiddleware, type SocketData } from './middleware/handshake';
 import { healthRouter } from './routes/health';
 import { landingRouter } from './routes/landing';
+import { appealRouter } from './routes/appeal';
+import { modRouter } from './routes/mod';
+import { privacyRouter } from './routes/privacy';
+import { Moderation } from './moderation/service';
+import { scheduleRetention } from './services/retention';
 import { Matchmaker } from './services/matchmaker';
 import { Safety } from './services/safety';
 import { turnServer } from './services/turn';
@@ -28,6 +33,7 @@ export interface TabcallServer {
   readonly io: TabcallIo;
   readonly matchmaker: Matchmaker;
   readonly safety: Safety;
+  readonly moderation: Moderation;
   /** Listens and resolves with the bound port (pass 0 for a free one). */
   listen(port: number, host?: string): Promise<number>;
   /** Tells every client the server is going away, ends calls, closes sockets and the store. */
@@ -56,6 +62,13 @@ export type ServerOptions = Pick<
   | 'TURN_URLS'
   | 'TURN_SECRET'
   | 'TURN_TTL_S'
+  | 'MODERATORS'
+  | 'MOD_SESSION_TTL_S'
+  | 'MOD_SIGNIN_POINTS'
+  | 'MOD_SIGNIN_WINDOW_S'
+  | 'RETENTION_DAYS'
+  | 'RETENTION_SWEEP_S'
+  | 'PRIVACY_CONTACT'
 >;
 
 /** Token buckets per connection, and per address at RATE_ADDRESS_FACTOR times the allowance. */
@@ -124,8 +137,36 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     },
   });
 
+  const moderation = new Moderation(store, (installId) => matchmaker.banned(installId));
+  // req.ip: the socket's address, or the first X-Forwarded-For one behind a trusted proxy (rate limits only).
+  app.set('trust proxy', options.TRUST_PROXY);
   app.use(healthRouter({ matchmaker, storeKind: store.kind, startedAt }));
   app.use(landingRouter({ matchmaker }));
+  app.use(privacyRouter({ retentionDays: options.RETENTION_DAYS, contact: options.PRIVACY_CONTACT }));
+  app.use(
+    appealRouter({
+      moderation,
+      allowedOrigins: options.ALLOWED_ORIGINS,
+      points: options.RATE_REPORT_POINTS * options.RATE_ADDRESS_FACTOR,
+      windowS: options.RATE_REPORT_WINDOW_S,
+    }),
+  );
+  app.use(
+    '/mod',
+    modRouter({
+      moderation,
+      moderators: options.MODERATORS,
+      sessionTtlMs: options.MOD_SESSION_TTL_S * 1000,
+      signin: { points: options.MOD_SIGNIN_POINTS, windowS: options.MOD_SIGNIN_WINDOW_S, addressFactor: options.RATE_ADDRESS_FACTOR },
+    }),
+  );
+  // A fault (the store down, most likely) is logged and answered plainly: no stack, nothing about the request.
+  app.use(((error, _req, res, _next) => {
+    log.error({ err: error }, 'request failed');
+    res.status(500).type('text').send('Internal error; try again.');
+  }) as express.ErrorRequestHandler);
+  const lifetime = new AbortController();
+  scheduleRetention(store, { maxAgeMs: options.RETENTION_DAYS * 86_400_000, sweepEveryMs: options.RETENTION_SWEEP_S * 1000 }, log, lifetime.signal);
 
   const buckets = createBuckets(options);
 
@@ -155,6 +196,7 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     io,
     matchmaker,
     safety,
+    moderation,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -164,6 +206,7 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
       (closing ??= (async () => {
         clearInterval(sweepTimer);
         clearInterval(statsTimer);
+        lifetime.abort();
         io.emit('server:closing', { reconnectAfterMs: options.SHUTDOWN_GRACE_MS });
         matchmaker.endAll();
         // Let engine.io flush those goodbyes before the sockets close under them.
