@@ -272,7 +272,7 @@ export class CallController {
       if (this.#socket === socket) this.#socket = undefined;
       this.#mediaReady = false;
       void sendMessage('offscreen:release-media').catch(() => {});
-      this.#dispatch({ type: 'problem', problem: { kind: 'banned', until: banned.data.until } });
+      this.#dispatch({ type: 'problem', problem: { kind: 'banned', ...banned.data } });
     });
     socket.on('disconnect', (reason) => {
       if (this.#socket !== socket || reason === 'io client disconnect') return;

@@ -3,7 +3,7 @@
  * background owns the only live copy (persisted to storage.session so a
  * restarted service worker picks it up) and pushes it to views on every change.
  */
-import type { EndReason, Stats } from '../../shared/protocol';
+import type { BannedInfo, EndReason, Stats } from '../../shared/protocol';
 import { LIMITS } from '../../shared/limits';
 
 export type Phase =
@@ -22,7 +22,7 @@ export type MediaFailure = 'denied' | 'no_device' | 'in_use' | 'other';
 
 export type Problem =
   | { kind: 'server_unreachable' }
-  | { kind: 'banned'; until: string }
+  | ({ kind: 'banned' } & BannedInfo)
   | { kind: 'rate_limited'; retryAfterMs: number }
   | { kind: 'media'; failure: MediaFailure }
   | { kind: 'server_error'; message: string };

@@ -20,7 +20,7 @@ export function problemText(problem: Problem): string {
     case 'rate_limited':
       return t('problemRateLimited', String(Math.ceil(problem.retryAfterMs / 1000)));
     case 'banned':
-      return t('problemBanned', new Date(problem.until).toLocaleString(t('lang')));
+      return problem.permanent ? t('problemBannedForGood') : t('problemBanned', new Date(problem.until).toLocaleString(t('lang')));
   }
 }
 
