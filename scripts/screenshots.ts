@@ -9,6 +9,7 @@ import type { Page } from 'puppeteer-core';
 import { clickButton, EXTENSION_URL, launchWithExtension, openExtensionPage, prepareExtension, sendChat, setServerUrl, waitForPhase } from '../tests/helpers/browser';
 import { startServer } from '../tests/helpers/server';
 import { ensureTools } from './ensure-tools.mjs';
+import { captureModeration } from './moderation-screenshots';
 
 const OUT = 'docs/screenshots';
 
@@ -120,7 +121,9 @@ async function captureCameraProblems() {
 }
 
 ensureTools();
-// `npm run screenshots -- camera` takes only the camera problems.
-if (process.argv[2] !== 'camera') for (const look of LOOKS) await capture(look);
-await captureCameraProblems();
+// `npm run screenshots -- camera` takes only the camera problems, `-- moderation` only moderation.
+const only = process.argv[2];
+if (!only) for (const look of LOOKS) await capture(look);
+if (!only || only === 'camera') await captureCameraProblems();
+if (!only || only === 'moderation') await captureModeration();
 process.exit(0);

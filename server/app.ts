@@ -142,7 +142,7 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
   app.set('trust proxy', options.TRUST_PROXY);
   app.use(healthRouter({ matchmaker, storeKind: store.kind, startedAt }));
   app.use(landingRouter({ matchmaker }));
-  app.use(privacyRouter({ retentionDays: options.RETENTION_DAYS, contact: options.PRIVACY_CONTACT }));
+  app.use(privacyRouter({ retentionDays: options.RETENTION_DAYS, contact: options.PRIVACY_CONTACT, relayOnly: turn !== undefined }));
   app.use(
     appealRouter({
       moderation,

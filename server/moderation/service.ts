@@ -5,13 +5,16 @@
  * toward the console, which only moderators can reach.
  */
 import { FOREVER, inForce, type AppealRecord, type AuditEntry, type BanRecord, type ReporterStanding, type ReportReason, type ReportRecord, type Store } from '../store';
-import { SEVERITY } from '../services/safety';
+import { reporterWeight, SEVERITY } from '../services/safety';
+import { until as untilText } from './format';
 
 export interface ReportView extends ReportRecord {
   /** The reported call's length, when its record is still kept. */
   durationMs?: number;
   /** How the reporter's reports went so far. */
   standing: ReporterStanding;
+  /** How much this reporter counts toward an automatic ban (reporterWeight). */
+  weight: number;
 }
 
 export interface PersonView {
@@ -57,8 +60,7 @@ export function byUrgency(a: QueueEntry, b: QueueEntry): number {
 
 function describeBan(ban: BanRecord | undefined, now: number): string {
   if (!ban || !inForce(ban, now)) return 'not banned';
-  const until = ban.until.getTime() >= FOREVER.getTime() ? 'for good' : `until ${ban.until.toISOString()}`;
-  return `banned ${until} (${ban.reason}, offence ${ban.offence})`;
+  return `banned ${untilText(ban.until)} (${ban.reason}, offence ${ban.offence})`;
 }
 
 export class Moderation {
@@ -96,7 +98,7 @@ export class Moderation {
       reports.map(async (report): Promise<ReportView> => {
         if (!standings.has(report.reporterId)) standings.set(report.reporterId, this.store.reporterStanding(report.reporterId));
         const [call, standing] = await Promise.all([this.store.findCall(report.matchId), standings.get(report.reporterId)!]);
-        return { ...report, ...(call && { durationMs: call.durationMs }), standing };
+        return { ...report, ...(call && { durationMs: call.durationMs }), standing, weight: reporterWeight(standing) };
       }),
     );
     const activeBan = bans[0] && inForce(bans[0], this.now()) ? bans[0] : undefined;

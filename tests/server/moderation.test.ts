@@ -261,7 +261,7 @@ describe('the review queue and actions', () => {
     const audit = (await client.get('/mod/audit')).body;
     const rows = [...audit.matchAll(/<td><b>(\w+)<\/b>/g)].map((m) => m[1]);
     expect(rows).toEqual(['lift', 'ban']);
-    expect(audit).toMatch(/not banned<\/td>\s*<td>banned until \S+T\S+ \(harassment, offence 1\)/);
+    expect(audit).toMatch(/not banned<\/td>\s*<td>banned until \d{4}-\d\d-\d\d \d\d:\d\d UTC \(harassment, offence 1\)/);
     expect(audit).toContain('ban lifted');
   });
 

@@ -10,6 +10,11 @@ const APPEAL_ERRORS: Partial<Record<Exclude<AppealOutcome, { ok: true }>['code']
   unreachable: 'appealUnreachable',
 };
 
+/** A ban's end, as people write dates (no seconds). */
+export function banUntil(iso: string): string {
+  return new Date(iso).toLocaleString(t('lang'), { dateStyle: 'medium', timeStyle: 'short' });
+}
+
 /** Why the person is banned, and a short appeal to the moderators (one per ban). */
 export function BanNotice({ ban }: { ban: BannedInfo }) {
   const [text, setText] = useState('');
@@ -26,7 +31,7 @@ export function BanNotice({ ban }: { ban: BannedInfo }) {
 
   return (
     <section class="ban-notice" aria-labelledby="ban-title">
-      <h2 id="ban-title">{ban.permanent ? t('banTitleForGood') : t('banTitle', new Date(ban.until).toLocaleString(t('lang')))}</h2>
+      <h2 id="ban-title">{ban.permanent ? t('banTitleForGood') : t('banTitle', banUntil(ban.until))}</h2>
       <p>{t('banReason', t(`reason_${ban.reason}` as MessageKey))}</p>
       {status === 'sent' ? (
         <p class="appeal-sent" role="status">{t('appealSent')}</p>
