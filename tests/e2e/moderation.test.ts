@@ -121,4 +121,19 @@ describe('moderator console', () => {
     const actions = await mod.$$eval('tbody tr td:nth-child(3) b', (cells) => cells.map((c) => c.textContent));
     expect(actions).toEqual(['lift', 'ban']);
   });
+
+  it('the rules gate links to this server\'s privacy policy, in the browser\'s language', { timeout: 60_000 }, async () => {
+    const server = await startServer();
+    servers.push(server);
+    for (const lang of ['en', 'fr']) {
+      const person = await openPerson(server.url, { firstTime: true, launch: { lang } });
+      opened.push(person);
+      await person.page.locator('.controls button.primary').click();
+      await waitForPhase(person.page, 'rules');
+      const href = await person.page.$eval('.rules .privacy-link a', (a) => (a as HTMLAnchorElement).href);
+      expect(href).toBe(`${server.url}/privacy?lang=${lang}`);
+      const page = await fetch(href).then((res) => res.text());
+      expect(page).toContain(lang === 'en' ? 'What is never collected' : 'Ce qui n’est jamais collecté');
+    }
+  });
 });
