@@ -28,6 +28,7 @@ describe('config', () => {
     expect(parseConfig({}).MODERATORS).toEqual([]);
     expect(() => parseConfig({ MODERATORS: 'mia:plaintext' })).toThrow('MODERATORS: expected name:hash pairs');
     expect(() => parseConfig({ MODERATORS: 'mia' })).toThrow('MODERATORS');
+    expect(() => parseConfig({ MODERATORS: `auto:scrypt.16384.8.1.${'A'.repeat(22)}.${'A'.repeat(43)}` })).toThrow('MODERATORS');
   });
 
   it('names every bad variable and what it expected', () => {
