@@ -162,6 +162,9 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
   );
   // A fault (the store down, most likely) is logged and answered plainly: no stack, nothing about the request.
   app.use(((error, _req, res, _next) => {
+    // A client's fault (a body too large or malformed) keeps its 4xx; anything else is ours.
+    const status = (error as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) return void res.status(status).type('text').send('Bad request.');
     log.error({ err: error }, 'request failed');
     res.status(500).type('text').send('Internal error; try again.');
   }) as express.ErrorRequestHandler);

@@ -346,6 +346,16 @@ describe('appeals', () => {
   });
 });
 
+describe('bad requests', () => {
+  it('an oversized form is refused as the client\'s fault, not a server error', async () => {
+    const s = await server();
+    const client = await signedIn(s);
+    const res = await client.post('/mod/people/00000000-0000-4000-8000-000000000000/ban', { length: '3600', reason: 'spam', filler: 'x'.repeat(20_000) });
+    expect(res.status).toBe(413);
+    expect(await s.store.auditLog(5)).toEqual([]);
+  });
+});
+
 describe('install ids', () => {
   it('appear on no public route, only in the console', async () => {
     const s = await server();
