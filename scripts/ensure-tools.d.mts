@@ -1,3 +1,4 @@
 export const CHROMIUM: string;
 export const TURNSERVER: string;
+export const UNZIP: string;
 export function ensureTools(): void;

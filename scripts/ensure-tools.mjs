@@ -1,6 +1,7 @@
 /**
  * Makes sure the Debian packages the browser tests and benchmarks use are
- * installed: Chromium, and coturn for the TURN relay test. Installs what is
+ * installed: Chromium, coturn for the TURN relay test, and unzip to check
+ * the store package. Installs what is
  * missing with one apt-get run when we are root.
  */
 import { execFileSync } from 'node:child_process';
@@ -8,10 +9,12 @@ import { existsSync } from 'node:fs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 export const TURNSERVER = '/usr/bin/turnserver';
+export const UNZIP = '/usr/bin/unzip';
 
 const PACKAGES = [
   { binary: CHROMIUM, packages: ['chromium', 'fonts-dejavu-core'] },
   { binary: TURNSERVER, packages: ['coturn'] },
+  { binary: UNZIP, packages: ['unzip'] },
 ];
 
 export function ensureTools() {
