@@ -5,7 +5,7 @@
  * Called by scripts/screenshots.ts (`npm run screenshots -- moderation` for these only).
  */
 import puppeteer, { type Page } from 'puppeteer-core';
-import { CHROMIUM, clickButton, launchWithExtension, openExtensionPage, prepareExtension, setServerUrl, waitForPhase } from '../tests/helpers/browser';
+import { CHROMIUM, launchWithExtension, openExtensionPage, prepareExtension, setServerUrl, waitForPhase } from '../tests/helpers/browser';
 import { MODERATOR, moderators } from '../tests/helpers/mod-client';
 import { startServer, type TestServer } from '../tests/helpers/server';
 
@@ -62,6 +62,7 @@ export async function captureModeration(): Promise<void> {
   const banned = await launchWithExtension();
   const bannedFr = await launchWithExtension({ lang: 'fr' });
   const firstTimer = await launchWithExtension();
+  const firstTimerFr = await launchWithExtension({ lang: 'fr' });
   try {
     const now = Date.now();
     const people = await seed(server, now);
@@ -116,12 +117,26 @@ export async function captureModeration(): Promise<void> {
       await save(popup, `popup-light-${lang}-appeal-sent`);
     }
 
-    // The rules now link to the privacy policy.
-    const rules = await openExtensionPage(firstTimer.browser, 'popup.html', { width: 380, height: 720 });
-    await setServerUrl(rules, server.url);
-    await clickButton(rules, 'Start');
-    await waitForPhase(rules, 'rules');
-    await save(rules, 'popup-light-en-rules');
+    // The rules now link to the privacy policy (as scripts/screenshots.ts takes them: interests set, first time).
+    const looks = [
+      { browser: firstTimer, path: 'popup', scheme: 'light', lang: 'en', viewport: { width: 380, height: 720 } },
+      { browser: firstTimerFr, path: 'sidepanel', scheme: 'light', lang: 'fr', viewport: { width: 360, height: 820 } },
+      { browser: firstTimerFr, path: 'sidepanel', scheme: 'dark', lang: 'fr', viewport: { width: 360, height: 820 } },
+    ] as const;
+    for (const look of looks) {
+      const rules = await openExtensionPage(look.browser.browser, `${look.path}.html`, look.viewport);
+      await rules.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: look.scheme }]);
+      await setServerUrl(rules, server.url);
+      await rules.evaluate(() => chrome.storage.local.set({ interests: ['music', 'travel'] }));
+      await rules.reload();
+      await rules.waitForSelector('main[data-phase]');
+      await rules.locator('.controls button.primary').click();
+      await waitForPhase(rules, 'rules');
+      await save(rules, `${look.path}-${look.scheme}-${look.lang}-rules`);
+      await rules.locator('.rules .controls button:not(.primary)').click();
+      await waitForPhase(rules, 'idle');
+      await rules.close();
+    }
 
     const privacy = await browser.newPage();
     await privacy.setViewport({ width: 900, height: 1000 });
@@ -131,7 +146,7 @@ export async function captureModeration(): Promise<void> {
     }
   } finally {
     await browser.close();
-    await Promise.all([banned.close(), bannedFr.close(), firstTimer.close()]);
+    await Promise.all([banned.close(), bannedFr.close(), firstTimer.close(), firstTimerFr.close()]);
     await server.close();
   }
 }
