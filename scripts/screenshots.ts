@@ -1,12 +1,14 @@
 /**
  * npm run screenshots — the popup and the side panel in each state a person
- * meets (idle, the rules, looking, in a call, reporting, stranger left,
- * server unreachable), in
+ * meets (idle, the rules, looking, in a call, reporting, the stranger's
+ * connection unstable, our own reconnecting, a report that could not be
+ * sent, stranger left, server unreachable), in
  * light and dark, English and French, taken in headless Chromium with the
  * real extension and server and saved to docs/screenshots/.
  */
 import type { Page } from 'puppeteer-core';
 import { clickButton, EXTENSION_URL, launchWithExtension, openExtensionPage, prepareExtension, sendChat, setServerUrl, waitForPhase } from '../tests/helpers/browser';
+import { startTcpProxy } from '../tests/helpers/tcp-proxy';
 import { startServer } from '../tests/helpers/server';
 import { ensureTools } from './ensure-tools.mjs';
 import { captureModeration } from './moderation-screenshots';
@@ -35,15 +37,19 @@ async function capture(look: Look) {
     console.log(`saved ${OUT}/${prefix}-${state}.png`);
   };
   const viewport = look.surface === 'popup' ? { width: 380, height: 720 } : { width: 360, height: 820 };
-  const server = await startServer();
+  // A long grace: on a busy machine the shots taken while a link is cut can outlast the default 20 s.
+  const server = await startServer({ RESUME_GRACE_S: 120 });
+  // Each browser reaches the server through a proxy that can cut its signaling.
+  const personLink = await startTcpProxy(Number(new URL(server.url).port));
+  const strangerLink = await startTcpProxy(Number(new URL(server.url).port));
   const a = await launchWithExtension({ lang: look.lang });
   const b = await launchWithExtension();
   try {
     const person = await openExtensionPage(a.browser, `${look.surface}.html`, viewport);
     await person.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: look.scheme }]);
     const stranger = await openExtensionPage(b.browser, 'popup.html');
-    await setServerUrl(person, server.url); // a first-timer: the rules gate comes first
-    await prepareExtension(stranger, server.url);
+    await setServerUrl(person, personLink.url); // a first-timer: the rules gate comes first
+    await prepareExtension(stranger, strangerLink.url);
     await person.evaluate(() => chrome.storage.local.set({ interests: ['music', 'travel'] }));
     await person.reload();
     await person.waitForSelector('main[data-phase]');
@@ -76,6 +82,25 @@ async function capture(look: Look) {
     await shot(person, 'report');
     await person.locator('dialog[open] button[type="button"]').click();
 
+    // The stranger's connection drops: the call goes on, and the person is told honestly.
+    strangerLink.cut();
+    await waitForPhase(person, 'partner-away');
+    await shot(person, 'partner-away');
+    strangerLink.restore();
+    await person.waitForSelector('main[data-phase="matched"][data-link="connected"]', { timeout: 20_000 });
+
+    // The person's own connection drops: the call goes on; a report meanwhile says it was not sent.
+    personLink.cut();
+    await person.waitForSelector('main[data-link="reconnecting"]', { timeout: 10_000 });
+    await shot(person, 'reconnecting');
+    await person.locator('button.report').click();
+    await person.locator('dialog[open] button[type="submit"]').click();
+    await person.waitForSelector('dialog[open] .report-status.error');
+    await shot(person, 'report-offline');
+    await person.locator('dialog[open] button[type="button"]').click();
+    personLink.restore();
+    await person.waitForSelector('main[data-phase="matched"][data-link="connected"]', { timeout: 20_000 });
+
     await clickButton(stranger, 'Stop');
     await waitForPhase(person, 'partner-left');
     await shot(person, 'partner-left');
@@ -88,6 +113,8 @@ async function capture(look: Look) {
   } finally {
     await a.close();
     await b.close();
+    await personLink.close();
+    await strangerLink.close();
     await server.close();
   }
 }

@@ -11,7 +11,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { Server } from 'socket.io';
 import { LIMITS } from '../shared/limits';
 import type { ClientToServerEvents, ServerToClientEvents } from '../shared/protocol';
-import type { Config } from './config';
+import { DEV_RESUME_SECRET, type Config } from './config';
 import { handshakeMiddleware, type SocketData } from './middleware/handshake';
 import { healthRouter } from './routes/health';
 import { landingRouter } from './routes/landing';
@@ -21,6 +21,8 @@ import { privacyRouter } from './routes/privacy';
 import { Moderation } from './moderation/service';
 import { scheduleRetention } from './services/retention';
 import { Matchmaker } from './services/matchmaker';
+import { ResumeTokens } from './services/resume-token';
+import { WriteQueue } from './services/write-queue';
 import { Safety } from './services/safety';
 import { turnServer } from './services/turn';
 import { attachHandlers, type Buckets } from './socket/dispatch';
@@ -34,9 +36,11 @@ export interface TabcallServer {
   readonly matchmaker: Matchmaker;
   readonly safety: Safety;
   readonly moderation: Moderation;
+  /** Call records and ban counting on their way to the database. */
+  readonly writes: WriteQueue;
   /** Listens and resolves with the bound port (pass 0 for a free one). */
   listen(port: number, host?: string): Promise<number>;
-  /** Tells every client the server is going away, ends calls, closes sockets and the store. */
+  /** Tells every client the server is going away and closes sockets and the store; calls are kept for the next process. */
   close(): Promise<void>;
 }
 
@@ -69,6 +73,9 @@ export type ServerOptions = Pick<
   | 'RETENTION_DAYS'
   | 'RETENTION_SWEEP_S'
   | 'PRIVACY_CONTACT'
+  | 'RESUME_GRACE_S'
+  | 'RESUME_SECRET'
+  | 'RESUME_TOKEN_TTL_S'
 >;
 
 /** Token buckets per connection, and per address at RATE_ADDRESS_FACTOR times the allowance. */
@@ -108,39 +115,50 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     connectionStateRecovery: { maxDisconnectionDuration: 30_000, skipMiddlewares: false },
   });
 
-  const safety = new Safety(
+  // Writes that may wait for the database; each attempt gets 5 s, retries back off to 5 s.
+  const writes = new WriteQueue({ maxPending: 10_000, attemptMs: 5000, retryMinMs: 250, retryMaxMs: 5000, log });
+  const safety = new Safety({
     store,
-    {
+    policy: {
       banThreshold: options.REPORT_BAN_THRESHOLD,
       reportWindowMs: options.REPORT_WINDOW_S * 1000,
       banBaseMs: options.BAN_BASE_S * 1000,
       banMaxMs: options.BAN_MAX_S * 1000,
     },
     log,
-  );
+    writes,
+    onBan: (installId) => matchmaker.banned(installId),
+  });
   const turn = options.TURN_SECRET ? { urls: options.TURN_URLS, secret: options.TURN_SECRET, ttlS: options.TURN_TTL_S } : undefined;
 
   const matchmaker = new Matchmaker({
     interestWaitMs: options.INTEREST_WAIT_MS,
     iceServers: (installId) => (turn ? [...options.ICE_SERVERS, turnServer(turn, installId)] : options.ICE_SERVERS),
     relayOnly: turn !== undefined,
+    graceMs: options.RESUME_GRACE_S * 1000,
+    tokens: new ResumeTokens(options.RESUME_SECRET ?? DEV_RESUME_SECRET, options.RESUME_TOKEN_TTL_S * 1000),
+    tombstoneMs: options.RESUME_TOKEN_TTL_S * 1000,
     canPair: (a, b) => !safety.isBlocked(a, b),
+    isBanned: (installId) => safety.isBanned(installId),
     transport: {
-      // Stats go through the adapter (a room per socket), which stamps them with the offset that
-      // connection state recovery resumes from; everything else is emitted directly, unbuffered.
+      // With connection state recovery on, Socket.IO stamps every packet with an offset and keeps it
+      // for maxDisconnectionDuration, so a connection recovered within that time of its last packet
+      // keeps its identity. What is emitted while a connection is away goes nowhere (the socket is
+      // gone): the matchmaker holds signals and tells the recovered connection what it missed.
       emit: (socketId, event, ...args) =>
         event === 'stats' ? io.to(socketId).emit(event, ...args) : io.sockets.sockets.get(socketId)?.emit(event, ...args),
       disconnect: (socketId) => io.sockets.sockets.get(socketId)?.disconnect(true),
     },
-    onCallEnded: (call) => {
-      store.recordCall(call).catch((error: unknown) => log.error({ err: error, matchId: call.matchId }, 'could not save call record'));
-    },
+    onCallEnded: (call) => writes.push(`call ${call.matchId}`, () => store.recordCall(call)),
   });
 
-  const moderation = new Moderation(store, (installId) => matchmaker.banned(installId));
+  const moderation = new Moderation(store, {
+    banned: (ban) => safety.banned(ban),
+    lifted: (installId) => safety.lifted(installId),
+  });
   // req.ip: the socket's address, or the first X-Forwarded-For one behind a trusted proxy (rate limits only).
   app.set('trust proxy', options.TRUST_PROXY);
-  app.use(healthRouter({ matchmaker, storeKind: store.kind, startedAt }));
+  app.use(healthRouter({ matchmaker, storeKind: store.kind, writes, startedAt }));
   app.use(landingRouter({ matchmaker }));
   app.use(privacyRouter({ retentionDays: options.RETENTION_DAYS, contact: options.PRIVACY_CONTACT, relayOnly: turn !== undefined }));
   app.use(
@@ -177,7 +195,7 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
   io.on('connection', (socket) => {
     const socketLog = log.child({ socket: socket.id });
     const { installId } = socket.data;
-    matchmaker.connect(socket.id, installId);
+    matchmaker.connect(socket.id, installId, socket.recovered);
     socketLog.debug({ recovered: socket.recovered }, 'connected');
     attachHandlers(socket, { matchmaker, safety, buckets, address: clientAddress(socket, options.TRUST_PROXY), log: socketLog });
     socket.on('disconnect', (reason) => {
@@ -200,6 +218,7 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     matchmaker,
     safety,
     moderation,
+    writes,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
         http.once('error', reject);
@@ -210,11 +229,13 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
         clearInterval(sweepTimer);
         clearInterval(statsTimer);
         lifetime.abort();
+        // Calls are not ended: peers keep talking and resume them on the next process.
+        matchmaker.close();
         io.emit('server:closing', { reconnectAfterMs: options.SHUTDOWN_GRACE_MS });
-        matchmaker.endAll();
         // Let engine.io flush those goodbyes before the sockets close under them.
         await new Promise((resolve) => setTimeout(resolve, 100));
         await new Promise<void>((resolve) => io.close(() => resolve()));
+        await writes.close(1000);
         await store.close();
       })()),
   };

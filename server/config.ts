@@ -90,9 +90,18 @@ export const ConfigSchema = z.object({
   RETENTION_SWEEP_S: int(1, 86_400).default(3600),
   /** Where the privacy page tells people to ask for deletion; unset, it says "the operator of this server". */
   PRIVACY_CONTACT: z.email().optional(),
+  /** How long a person whose connection dropped mid-call keeps their seat. */
+  RESUME_GRACE_S: int(1, 300).default(20),
+  /** Seals resume tokens; every process that should adopt calls needs the same one. Unset: a development secret. */
+  RESUME_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  /** How long a resume token is accepted after it was issued (a call longer than this cannot be adopted). */
+  RESUME_TOKEN_TTL_S: int(60, 7 * 86_400).default(43_200),
 }).refine((config) => (config.TURN_URLS.length > 0) === (config.TURN_SECRET !== undefined), {
   message: 'set TURN_URLS and TURN_SECRET together',
   path: ['TURN_SECRET'],
+}).refine((config) => config.RESUME_TOKEN_TTL_S >= config.RESUME_GRACE_S, {
+  message: 'must be at least RESUME_GRACE_S',
+  path: ['RESUME_TOKEN_TTL_S'],
 });
 
 type Parsed = z.infer<typeof ConfigSchema>;
@@ -102,6 +111,13 @@ export type Config = Omit<Parsed, 'ALLOWED_ORIGINS'> & { ALLOWED_ORIGINS: string
 export function defaultOrigins(extensionIds: readonly string[]): string[] {
   return [...extensionIds.map((id) => `chrome-extension://${id}`), 'http://localhost:*', 'http://127.0.0.1:*'];
 }
+
+/**
+ * Used when RESUME_SECRET is unset, so a development server works out of the
+ * box (and a restarted one still adopts calls); anyone can read it here, so
+ * main.ts warns. Production sets its own.
+ */
+export const DEV_RESUME_SECRET = 'tabcall-development-resume-secret-not-for-production';
 
 export class ConfigError extends Error {}
 

@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.LOG_LEVEL);
-  const store = await openStore(config.MONGODB_URI, log);
+  const store = openStore(config.MONGODB_URI, log);
   const server = createTabcallServer(config, { store, log });
   const port = await server.listen(config.PORT, config.HOST);
   if (config.TURN_SECRET) {
@@ -22,11 +22,14 @@ async function main(): Promise<void> {
   } else {
     log.warn('No TURN server configured (TURN_URLS, TURN_SECRET): peers connect directly and can see each other\'s IP address.');
   }
+  if (!config.RESUME_SECRET) {
+    log.warn('No RESUME_SECRET set: resume tokens are sealed with a built-in development secret anyone can read. Set your own in production.');
+  }
   log.info({ port, store: store.kind }, `Tabcall server listening on http://localhost:${port} (store: ${store.kind})`);
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
-      log.info({ signal }, 'shutting down: telling clients, ending calls');
+      log.info({ signal }, 'shutting down: telling clients to reconnect; calls go on');
       server.close().then(
         () => process.exit(0),
         (error: unknown) => {

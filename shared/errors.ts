@@ -9,6 +9,11 @@ export const ERROR_CODES = [
   'relay_only', // a host or server-reflexive candidate while the server hides addresses (TURN relay only)
   'rate_limited', // too many events; retry after error.retryAfterMs
   'internal', // a server fault; safe to retry
+  'invalid_token', // session:resume with a malformed or forged token, or one issued to another install
+  'token_expired', // session:resume with a token past its expiry
+  'not_idle', // session:resume on a connection that is already waiting or in another call
+  'partner_away', // signal to an away partner whose held signals are full; resend after partner:back
+  'unavailable', // the database did not answer within 1 s; retry after error.retryAfterMs
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

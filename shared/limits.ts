@@ -28,4 +28,8 @@ export const LIMITS = {
   appealText: 500,
   /** Characters in one chat message (sent peer to peer, never through the server). */
   chatMessage: 500,
+  /** Characters in a resume token (opaque, sealed by the server; real ones are about 450). */
+  resumeTokenLength: 1024,
+  /** Signals the server holds for an away partner, per direction; beyond it: `partner_away`. */
+  heldSignals: 64,
 } as const;

@@ -58,6 +58,11 @@ export const ReportPayload = z.strictObject({
 });
 export type ReportPayload = z.infer<typeof ReportPayload>;
 
+/** Opaque to clients: sealed by the server, it proves a match (see docs/protocol.md, "Resuming a call"). */
+export const ResumeToken = z.string().min(1).max(LIMITS.resumeTokenLength);
+export const SessionResumePayload = z.strictObject({ token: ResumeToken });
+export type SessionResumePayload = z.infer<typeof SessionResumePayload>;
+
 export type QueueJoinPayload = z.infer<typeof QueueJoinPayload>;
 export type EmptyPayload = z.infer<typeof EmptyPayload>;
 export type SignalPayload = z.infer<typeof SignalPayload>;
@@ -69,6 +74,7 @@ export const CLIENT_EVENTS = {
   'queue:leave': EmptyPayload,
   signal: SignalPayload,
   report: ReportPayload,
+  'session:resume': SessionResumePayload,
 } as const;
 export type ClientEventName = keyof typeof CLIENT_EVENTS;
 
@@ -94,6 +100,7 @@ export interface AckBodies {
   'queue:leave': { state: 'idle' };
   signal: object;
   report: { state: 'waiting' | 'matched'; stats: Stats };
+  'session:resume': ResumeAck;
 }
 
 // ---- server → client --------------------------------------------------------
@@ -116,11 +123,39 @@ export const MatchFound = z.strictObject({
   commonInterests: z.array(z.string()),
   /** 'relay' when the server hides addresses behind TURN: gather and use relay candidates only. */
   iceTransportPolicy: z.enum(['all', 'relay']),
+  /** Proof of this match for `session:resume` after a drop or a server restart. Opaque. */
+  resumeToken: ResumeToken,
 });
 export type MatchFound = z.infer<typeof MatchFound>;
 
+/** The `session:resume` ack when the call goes on: the match again, with a fresh token and fresh TURN credentials. */
+export const ResumeMatched = z.strictObject({
+  state: z.literal('matched'),
+  matchId: MatchId,
+  /** `away`: the stranger has not come back yet; `partner:back` follows when they do. */
+  partner: z.enum(['present', 'away']),
+  resumeToken: ResumeToken,
+  role: MatchFound.shape.role,
+  polite: z.boolean(),
+  iceServers: z.array(IceServer),
+  iceTransportPolicy: MatchFound.shape.iceTransportPolicy,
+  commonInterests: z.array(z.string()),
+});
+export type ResumeMatched = z.infer<typeof ResumeMatched>;
+/** The `session:resume` ack when the call is over (`match:ended` was sent just before it). */
+export const ResumeIdle = z.strictObject({ state: z.literal('idle') });
+export const ResumeAck = z.discriminatedUnion('state', [ResumeMatched, ResumeIdle]);
+export type ResumeAck = z.infer<typeof ResumeAck>;
+
+/** The stranger's connection dropped; the call is kept for `graceMs`. */
+export const PartnerAway = z.strictObject({ matchId: MatchId, graceMs: z.int().min(0) });
+export type PartnerAway = z.infer<typeof PartnerAway>;
+/** The stranger is back on signaling (held signals have been delivered to them). */
+export const PartnerBack = z.strictObject({ matchId: MatchId });
+export type PartnerBack = z.infer<typeof PartnerBack>;
+
 /** `ended` is deliberately neutral: the reported side of a report is not told it was reported. */
-export const END_REASONS = ['next', 'left', 'disconnected', 'ended', 'server_shutdown'] as const;
+export const END_REASONS = ['next', 'left', 'disconnected', 'ended'] as const;
 export const EndReason = z.enum(END_REASONS);
 export type EndReason = z.infer<typeof EndReason>;
 
@@ -155,6 +190,7 @@ export interface ClientToServerEvents {
   'queue:leave': (payload: EmptyPayload, ack: AckFn<'queue:leave'>) => void;
   signal: (payload: SignalPayload, ack: AckFn<'signal'>) => void;
   report: (payload: ReportPayload, ack: AckFn<'report'>) => void;
+  'session:resume': (payload: SessionResumePayload, ack: AckFn<'session:resume'>) => void;
 }
 
 export interface ServerToClientEvents {
@@ -162,7 +198,9 @@ export interface ServerToClientEvents {
   'match:ended': (payload: MatchEnded) => void;
   signal: (payload: SignalPayload) => void;
   stats: (payload: Stats) => void;
-  /** The server is shutting down; reconnect after the given delay. */
+  'partner:away': (payload: PartnerAway) => void;
+  'partner:back': (payload: PartnerBack) => void;
+  /** The server is going away; calls are kept: reconnect after the given delay and resume. */
   'server:closing': (payload: ServerClosing) => void;
   /** An event that could not be acknowledged (unknown event or no ack callback). */
   'protocol:error': (payload: ProtocolError) => void;
@@ -177,4 +215,13 @@ export const AppealRequest = z.strictObject({
 });
 export type AppealRequest = z.infer<typeof AppealRequest>;
 
-export const SERVER_EVENTS = ['match:found', 'match:ended', 'signal', 'stats', 'server:closing', 'protocol:error'] as const;
+export const SERVER_EVENTS = [
+  'match:found',
+  'match:ended',
+  'signal',
+  'stats',
+  'partner:away',
+  'partner:back',
+  'server:closing',
+  'protocol:error',
+] as const;

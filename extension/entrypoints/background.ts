@@ -39,28 +39,38 @@ export default defineBackground(() => {
   handle('call:stop', () => controller.stop());
   handle('call:retry', () => controller.retry());
   handle('call:report', ({ data }) => controller.report(data.reason, data.details));
+  handle('call:report-dismissed', async () => {
+    await controller.ready;
+    controller.dispatch({ type: 'report-dismissed' });
+  });
   handle('rules:accept', () => controller.acceptRules());
   handle('chat:send', ({ data }) => controller.sendChat(data));
   handle('chat:typing', () => controller.typing());
   handle('media:set', ({ data }) => controller.setMedia(data));
   handle('media:devices', () => controller.devicesChanged());
   handle('permission:granted', () => controller.permissionGranted());
+  // From the offscreen document. Events that arrive while the worker is still reading its saved
+  // state wait in the controller until it has.
   handle('rtc:signal', ({ data }) => controller.relaySignal(data.matchId, data.data));
-  handle('rtc:phase', ({ data }) => controller.dispatchExternal({ type: 'rtc', ...data }));
-  handle('chat:received', ({ data }) => {
+  handle('rtc:phase', ({ data }) => controller.dispatch({ type: 'rtc', ...data }));
+  handle('chat:received', async ({ data }) => {
+    await controller.ready;
     if (data.matchId !== controller.state.matchId) return;
-    controller.dispatchExternal({ type: 'chat', matchId: data.matchId, line: { id: data.id, from: 'stranger', text: data.text, at: data.at } });
+    controller.dispatch({ type: 'chat', matchId: data.matchId, line: { id: data.id, from: 'stranger', text: data.text, at: data.at } });
     void countUnread();
   });
-  handle('chat:delivered', ({ data }) => controller.dispatchExternal({ type: 'chat-delivered', ...data }));
-  handle('peer:typing', ({ data }) => controller.dispatchExternal({ type: 'stranger-typing', matchId: data.matchId, at: Date.now() }));
-  handle('peer:media', ({ data }) => controller.dispatchExternal({ type: 'remote-media', ...data }));
+  handle('chat:delivered', ({ data }) => controller.dispatch({ type: 'chat-delivered', ...data }));
+  handle('peer:typing', ({ data }) => controller.dispatch({ type: 'stranger-typing', matchId: data.matchId, at: Date.now() }));
+  handle('peer:media', ({ data }) => controller.dispatch({ type: 'remote-media', ...data }));
 
-  // Keyboard shortcuts (manifest `commands`), working from any tab.
+  // Keyboard shortcuts (manifest `commands`), working from any tab. A shortcut may be what wakes
+  // the worker: read the call's state only once it is loaded.
   chrome.commands.onCommand.addListener((command) => {
-    const { phase, localMedia } = controller.state;
-    if (command === 'next-stranger') void controller.next();
-    else if (command === 'stop-call' && phase !== 'idle') void controller.stop();
-    else if (command === 'toggle-mute') void controller.setMedia({ ...localMedia, mic: !localMedia.mic });
+    void controller.ready.then(() => {
+      const { phase, localMedia } = controller.state;
+      if (command === 'next-stranger') void controller.next();
+      else if (command === 'stop-call' && phase !== 'idle') void controller.stop();
+      else if (command === 'toggle-mute') void controller.setMedia({ ...localMedia, mic: !localMedia.mic });
+    });
   });
 });

@@ -6,7 +6,7 @@
  */
 import { defineExtensionMessaging, type ExtensionMessage } from '@webext-core/messaging';
 import type { IceServer, MatchFound, ReportPayload, SignalData } from '../../shared/protocol';
-import type { MediaFailure, MediaSwitches, RtcPhase } from './call-state';
+import type { ChatLine, MediaFailure, MediaSwitches, RtcPhase } from './call-state';
 
 export interface CallTarget {
   matchId: string;
@@ -22,6 +22,25 @@ export interface DeviceChoice {
   micId?: string;
 }
 
+/**
+ * The call as the offscreen document holds it: what a restarted worker needs to show the same
+ * call again and take it back on the server (session:resume with the token).
+ */
+export interface LiveCall {
+  target: CallTarget;
+  resumeToken: string;
+  commonInterests: string[];
+  matchedAt: number;
+  chat: ChatLine[];
+  localMedia: MediaSwitches;
+  remoteMedia: MediaSwitches;
+  rtc: RtcPhase;
+  remoteVideo: boolean;
+}
+
+/** Setting up a call needs the camera stream the offscreen document opened for this search. */
+export type CallResult = { ok: true } | { ok: false; reason: 'no_media' };
+
 export type MediaResult = { ok: true } | { ok: false; failure: MediaFailure };
 export type SendResult = { ok: true } | { ok: false; reason: 'channel_not_open' | 'no_call' };
 
@@ -32,6 +51,8 @@ export interface ProtocolMap {
   'call:stop'(): void;
   'call:retry'(): void;
   'call:report'(report: { reason: ReportPayload['reason']; details?: string }): void;
+  /** The report dialog closed after a report that did not go through. */
+  'call:report-dismissed'(): void;
   'rules:accept'(): void;
   'chat:send'(text: string): SendResult;
   'chat:typing'(): void;
@@ -53,10 +74,14 @@ export interface ProtocolMap {
   'offscreen:media'(media: MediaSwitches): void;
   'offscreen:typing'(matchId: string): void;
   'offscreen:release-media'(): void;
-  'offscreen:call'(target: CallTarget): void;
+  'offscreen:call'(call: { target: CallTarget; resumeToken: string; commonInterests: string[]; matchedAt: number }): CallResult;
+  /** A fresh resume token (each resume returns one): kept with the call. */
+  'offscreen:token'(update: { matchId: string; resumeToken: string }): void;
+  /** Asked by a (re)started worker: the call still alive here, if any. */
+  'offscreen:live-call'(): LiveCall | null;
   'offscreen:signal'(signal: { matchId: string; data: SignalData }): void;
   'offscreen:hang-up'(): void;
-  'offscreen:chat'(message: { matchId: string; id: string; text: string }): SendResult;
+  'offscreen:chat'(message: { matchId: string; id: string; text: string; at: number }): SendResult;
   // view → offscreen: the fallback video bridge (see rtc/view-bridge.ts)
   'bridge:open'(offer: { bridgeId: string; sdp: string }): { sdp: string };
   'bridge:close'(bridgeId: string): void;

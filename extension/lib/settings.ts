@@ -1,6 +1,6 @@
 /** What the extension keeps, and where: local survives restarts, session survives only the service worker. */
 import { storage } from 'wxt/utils/storage';
-import { INITIAL_STATE, type CallState } from './call-state';
+import { INITIAL_MACHINE, type MachineState } from './call-machine';
 import type { DeviceChoice } from './messages';
 
 export const DEFAULT_SERVER_URL: string = import.meta.env.WXT_SERVER_URL || 'http://localhost:3000';
@@ -10,8 +10,8 @@ export const installIdItem = storage.defineItem<string>('local:installId', { ini
 
 export const serverUrlItem = storage.defineItem<string>('local:serverUrl', { fallback: DEFAULT_SERVER_URL });
 
-/** The call as the background last knew it, so a restarted worker picks up where it was. */
-export const callStateItem = storage.defineItem<CallState>('session:callState', { fallback: INITIAL_STATE });
+/** The call machine's state as the background last knew it (resume token included), so a restarted worker picks up where it was. */
+export const callMachineItem = storage.defineItem<MachineState>('session:callMachine', { fallback: INITIAL_MACHINE });
 
 /** Interest tags sent with queue:join (normalised by the server). */
 export const interestsItem = storage.defineItem<string[]>('local:interests', { fallback: [] });

@@ -5,6 +5,7 @@
  */
 import type { IceServer, SignalData } from '../../shared/protocol';
 import type { RtcPhase } from '../lib/call-state';
+import { healIce } from './ice-restart';
 import { parsePeerMessage, type PeerMessage } from './peer-messages';
 
 export interface PeerCallOptions {
@@ -39,6 +40,8 @@ export class PeerCall {
   #remoteVideo = false;
   /** Signals are applied one at a time, in arrival order: a candidate must not overtake its offer. */
   #queue: Promise<void> = Promise.resolve();
+  /** Ends the ICE watch (and its timer) with the call. */
+  readonly #closed = new AbortController();
 
   constructor(private readonly options: PeerCallOptions) {
     this.pc = new RTCPeerConnection({ iceServers: options.iceServers, iceTransportPolicy: options.iceTransportPolicy });
@@ -48,9 +51,7 @@ export class PeerCall {
       options.onSignal({
         candidate: c && { candidate: c.candidate, sdpMid: c.sdpMid, sdpMLineIndex: c.sdpMLineIndex, usernameFragment: c.usernameFragment },
       });
-    pc.oniceconnectionstatechange = () => {
-      if (pc.iceConnectionState === 'failed') pc.restartIce();
-    };
+    healIce(pc, { polite: options.polite, signal: this.#closed.signal });
     pc.onconnectionstatechange = () => this.#reportPhase();
     pc.ontrack = ({ track }) => {
       this.remoteStream.addTrack(track);
@@ -98,6 +99,7 @@ export class PeerCall {
   }
 
   close(): void {
+    this.#closed.abort();
     this.#channel?.close();
     this.pc.close();
     for (const track of this.remoteStream.getTracks()) track.stop();

@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { inCall } from '../lib/call-state';
 import { sendMessage } from '../lib/messages';
 import { BanNotice } from './components/BanNotice';
 import { Chat } from './components/Chat';
@@ -6,7 +7,7 @@ import { Interests } from './components/Interests';
 import { ReportButton } from './components/ReportDialog';
 import { RulesGate } from './components/RulesGate';
 import { Settings } from './components/Settings';
-import { StageMessage } from './components/Status';
+import { LinkNotice, StageMessage } from './components/Status';
 import { Video } from './components/Video';
 import { t } from './i18n';
 import { useCallState } from './use-call-state';
@@ -41,7 +42,8 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
   const windowId = useWindowId();
   const phase = state?.phase ?? 'idle';
   const active = phase !== 'idle' && phase !== 'rules';
-  const now = useNow(phase === 'matched');
+  const calling = inCall(phase);
+  const now = useNow(calling);
 
   useEffect(() => {
     // Alt+N inside the page too (Escape would close the popup).
@@ -64,7 +66,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
   }
 
   return (
-    <main class={`app ${props.surface}`} data-phase={phase} data-match-id={state.matchId}>
+    <main class={`app ${props.surface}`} data-phase={phase} data-link={state.link} data-match-id={state.matchId}>
       <header class="top">
         <h1>Tabcall</h1>
         {props.surface === 'popup' && (
@@ -81,6 +83,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
         <Video class="remote" stream={streams?.remote} label={t('stranger')} />
         <div class="stage-overlay" aria-live="polite">
           <StageMessage state={state} now={now} />
+          <LinkNotice state={state} />
         </div>
         <div class="local-wrap" hidden={!active}>
           <Video class="local" stream={streams?.local} label={t('you')} mirrored />
@@ -103,7 +106,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
             </button>
           </>
         )}
-        {state.problem?.kind === 'server_unreachable' && (
+        {state.link === 'reconnecting' && (
           <button onClick={() => void sendMessage('call:retry')}>{t('retry')}</button>
         )}
       </nav>
@@ -119,15 +122,15 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
           <button aria-pressed={!localMedia.camera} onClick={() => void sendMessage('media:set', { ...localMedia, camera: !localMedia.camera })}>
             {t('cameraOff')}
           </button>
-          {phase === 'matched' && <ReportButton />}
+          {calling && <ReportButton report={state.report} />}
         </div>
       )}
       {!active && <Interests />}
 
       <Chat
         lines={state.chat}
-        enabled={phase === 'matched'}
-        strangerTyping={phase === 'matched' && state.strangerTypingAt !== undefined && now - state.strangerTypingAt < TYPING_SHOWN_MS}
+        enabled={calling}
+        strangerTyping={calling && state.strangerTypingAt !== undefined && now - state.strangerTypingAt < TYPING_SHOWN_MS}
       />
       <p class="hint">{t('chatClearedHint')}</p>
       <p class="hint shortcuts">

@@ -10,7 +10,7 @@ const forceBridge = new URLSearchParams(location.search).get('video') === 'bridg
  * otherwise through one loopback bridge per active stretch of the call.
  */
 export function useViewStreams(state: CallState | undefined): ViewStreams | undefined {
-  const active = state !== undefined && ['connecting', 'waiting', 'matched', 'partner-left'].includes(state.phase);
+  const active = state !== undefined && ['starting', 'waiting', 'matched', 'partner-away', 'partner-left'].includes(state.phase);
   const [bridge, setBridge] = useState<ViewStreams>();
 
   useEffect(() => {

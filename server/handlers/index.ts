@@ -3,6 +3,7 @@ import { queueJoin } from './queue-join';
 import { queueLeave } from './queue-leave';
 import { queueNext } from './queue-next';
 import { report } from './report';
+import { sessionResume } from './session-resume';
 import { signal } from './signal';
 import type { EventHandler } from './types';
 
@@ -13,4 +14,5 @@ export const HANDLERS: { [E in ClientEventName]: EventHandler<E> } = {
   'queue:leave': queueLeave,
   signal,
   report,
+  'session:resume': sessionResume,
 };

@@ -1,18 +1,27 @@
+import { MatchmakerError } from '../services/matchmaker';
 import { searchAck, type EventHandler } from './types';
 
-/** Ends the call for both, blocks the pair, requeues the reporter; storing and banning follow. */
+/**
+ * Saves the report first (at most STORE_DEADLINE_MS; `unavailable` and no
+ * change otherwise), then ends the call for both, blocks the pair and
+ * requeues the reporter. Ban counting follows through the write queue.
+ */
 export const report: EventHandler<'report'> = {
   event: 'report',
   bucket: 'report',
-  handle({ socketId, matchmaker, safety, log }, { matchId, reason, details }) {
-    const reporterId = matchmaker.session(socketId)!.installId;
-    const reportedId = matchmaker.endByReport(socketId, matchId);
+  async handle({ socketId, matchmaker, safety }, { matchId, reason, details }) {
+    const { reporterId, reportedId } = matchmaker.reportTarget(socketId, matchId);
+    const record = { reporterId, reportedId, matchId, reason, details, at: new Date() };
+    if (!(await safety.saveReport(record))) {
+      throw new MatchmakerError('unavailable', 'The report could not be saved just now; nothing changed. Try again.', safety.retryAfterMs);
+    }
+    // The call may have ended (or the reporter dropped) while the report was saved: end it if it is still on.
+    matchmaker.endByReport(matchId, reporterId);
     safety.block(reporterId, reportedId);
-    safety
-      .report({ reporterId, reportedId, matchId, reason, details, at: new Date() })
-      .then((ban) => ban && matchmaker.banned(reportedId))
-      .catch((error: unknown) => log.error({ err: error }, 'could not store a report'));
-    const state = matchmaker.join(socketId, undefined);
+    safety.countReports(record);
+    const session = matchmaker.session(socketId);
+    if (!session) return { state: 'waiting', stats: matchmaker.publicStats() };
+    const state = session.state === 'idle' ? matchmaker.join(socketId, undefined) : session.state;
     return searchAck(matchmaker, state);
   },
 };

@@ -10,6 +10,8 @@ export interface HandlerContext {
   matchmaker: Matchmaker;
   safety: Safety;
   log: Logger;
+  /** Runs `fn` right after the ack is sent (held signals follow a resume's ack). */
+  afterAck(fn: () => void): void;
 }
 
 export type PayloadOf<E extends ClientEventName> = z.infer<(typeof CLIENT_EVENTS)[E]>;
@@ -18,8 +20,8 @@ export type PayloadOf<E extends ClientEventName> = z.infer<(typeof CLIENT_EVENTS
 export interface EventHandler<E extends ClientEventName> {
   readonly event: E;
   readonly bucket: 'queue' | 'signal' | 'report';
-  /** Runs with an already validated payload; throws MatchmakerError to refuse. */
-  handle(ctx: HandlerContext, payload: PayloadOf<E>): AckBodies[E];
+  /** Runs with an already validated payload; throws (or rejects with) MatchmakerError to refuse. */
+  handle(ctx: HandlerContext, payload: PayloadOf<E>): AckBodies[E] | Promise<AckBodies[E]>;
 }
 
 /** The ack of an event that leaves the person searching (join, next, report): where they are and who else is. */

@@ -63,11 +63,18 @@ function describeBan(ban: BanRecord | undefined, now: number): string {
   return `banned ${untilText(ban.until)} (${ban.reason}, offence ${ban.offence})`;
 }
 
+export interface ModerationHooks {
+  /** Someone was just banned: refuse them from now on and drop their live connections, so the ban shows at once. */
+  banned(ban: BanRecord): void;
+  /** Someone's ban was lifted: let their next connection in at once. */
+  lifted(installId: string): void;
+}
+
 export class Moderation {
   constructor(
     private readonly store: Store,
-    /** Drops the live connections of someone just banned, so the ban shows at once. */
-    private readonly onBanned: (installId: string) => void,
+    /** Makes a decision take effect at once on live connections (see ModerationHooks). */
+    private readonly hooks: ModerationHooks,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -149,7 +156,7 @@ export class Moderation {
       at: new Date(now),
       until: length === 'forever' ? FOREVER : new Date(now + length.seconds * 1000),
     });
-    this.onBanned(installId);
+    this.hooks.banned(ban);
     await this.store.appendAudit({ at: ban.at, moderator, action: 'ban', installId, before: describeBan(history[0], now), after: describeBan(ban, now) });
     return { ok: true };
   }
@@ -161,6 +168,7 @@ export class Moderation {
     if (!current || !inForce(current, now)) return { ok: false, code: 'not_banned' };
     const lifted = await this.store.liftBan(current.id, moderator, new Date(now));
     if (!lifted) return { ok: false, code: 'not_banned' };
+    this.hooks.lifted(installId);
     await this.store.appendAudit({ at: new Date(now), moderator, action: 'lift', installId, before: describeBan(current, now), after: 'ban lifted' });
     return { ok: true };
   }

@@ -1,11 +1,13 @@
 import { Router } from 'express';
 import type { Matchmaker } from '../services/matchmaker';
 import type { StoreKind } from '../store';
+import type { WriteQueue } from '../services/write-queue';
 
 /** GET /healthz: liveness plus the live counts, for probes and the landing page. */
-export function healthRouter(deps: { matchmaker: Matchmaker; storeKind: StoreKind; startedAt: number }): Router {
+export function healthRouter(deps: { matchmaker: Matchmaker; storeKind: StoreKind; writes: WriteQueue; startedAt: number }): Router {
   return Router().get('/healthz', (_req, res) => {
-    const { online, waiting, inCalls } = deps.matchmaker.stats();
+    const { online, waiting, inCalls, away } = deps.matchmaker.stats();
+    const { pending, lost } = deps.writes.stats();
     res.json({
       status: 'ok',
       store: deps.storeKind,
@@ -13,6 +15,8 @@ export function healthRouter(deps: { matchmaker: Matchmaker; storeKind: StoreKin
       online,
       waiting,
       inCalls,
+      away,
+      storeQueue: { pending, lost },
     });
   });
 }

@@ -32,7 +32,6 @@ export function attachHandlers(
   deps: { matchmaker: Matchmaker; safety: Safety; buckets: Buckets; address: string; log: Logger },
 ): void {
   const { matchmaker, safety, buckets, address, log } = deps;
-  const ctx = { socketId: socket.id, matchmaker, safety, log };
 
   const reply = (event: string, ack: ((body: unknown) => void) | undefined, body: AckError) => {
     if (ack) ack(body);
@@ -57,13 +56,16 @@ export function attachHandlers(
       const where = detail ? `${detail.path.join('.') || 'payload'}: ${detail.message}` : 'expected exactly one payload argument';
       return reply(event, ack, fail('invalid_payload', `Invalid ${event} payload (${where}).`));
     }
+    const after: Array<() => void> = [];
+    const ctx = { socketId: socket.id, matchmaker, safety, log, afterAck: (fn: () => void) => void after.push(fn) };
     try {
       const handler = HANDLERS[event] as EventHandler<typeof event>;
       // parsed.data is CLIENT_EVENTS[event]'s output, which is exactly what HANDLERS[event] takes;
       // TypeScript cannot correlate the two lookups through the `event` union.
-      ack({ ok: true, ...handler.handle(ctx, parsed.data as never) });
+      ack({ ok: true, ...(await handler.handle(ctx, parsed.data as never)) });
+      for (const fn of after) fn();
     } catch (error) {
-      if (error instanceof MatchmakerError) return reply(event, ack, fail(error.code, error.message));
+      if (error instanceof MatchmakerError) return reply(event, ack, fail(error.code, error.message, error.retryAfterMs));
       log.error({ err: error, event }, 'handler failed');
       reply(event, ack, fail('internal', 'Something went wrong on the server.'));
     }

@@ -67,6 +67,8 @@ export class MemoryStore implements Store {
   }
 
   async addReport(report: NewReport): Promise<ReportRecord> {
+    const stored = [...this.#reports.values()].find((r) => r.reporterId === report.reporterId && r.matchId === report.matchId);
+    if (stored) return reportFields(stored);
     const record = reportFields({ ...report, id: randomUUID(), status: 'open' });
     this.#reports.set(record.id, record);
     return reportFields(record);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import mongoose, { Schema, type Connection, type Model } from 'mongoose';
+import mongoose, { Schema, type Connection, type ConnectOptions, type Model } from 'mongoose';
+import type { Logger } from 'pino';
 import { END_REASONS, REPORT_REASONS } from '../../shared/protocol';
 import {
   appealFields,
@@ -48,6 +49,8 @@ const reportSchema = new Schema<ReportRecord>(
   },
   { versionKey: false },
 );
+// One report per reporter and match: a report resent after `unavailable` (whose write landed late) is not counted twice.
+reportSchema.index({ reporterId: 1, matchId: 1 }, { unique: true });
 
 interface BlockDoc {
   key: string;
@@ -115,38 +118,77 @@ async function guarded<T>(query: () => Promise<T>): Promise<T> {
   }
 }
 
+function connectOptions(serverSelectionTimeoutMS = 3000): ConnectOptions {
+  return {
+    // Fail fast when the database is away instead of queueing commands forever.
+    bufferCommands: false,
+    serverSelectionTimeoutMS,
+    // A database that hangs (rather than refuses) must not hold an operation forever either.
+    socketTimeoutMS: 10_000,
+    // Collections are created on first insert: some MongoDB-compatible engines reject explicit create.
+    autoCreate: false,
+    autoIndex: false,
+  };
+}
+
 /** MongoDB through Mongoose, used whenever MONGODB_URI is set. */
 export class MongooseStore implements Store {
   readonly kind = 'mongodb' as const;
+  readonly calls: Model<CallRecord>;
+  readonly reports: Model<ReportRecord>;
+  readonly blocks: Model<BlockDoc>;
+  readonly bans: Model<BanRecord>;
+  readonly appeals: Model<AppealRecord>;
+  readonly audit: Model<AuditEntry>;
+  #closed = false;
 
-  private constructor(
-    private readonly connection: Connection,
-    private readonly calls: Model<CallRecord>,
-    private readonly reports: Model<ReportRecord>,
-    private readonly blocks: Model<BlockDoc>,
-    private readonly bans: Model<BanRecord>,
-    private readonly appeals: Model<AppealRecord>,
-    private readonly audit: Model<AuditEntry>,
-  ) {}
+  private constructor(private readonly connection: Connection) {
+    this.calls = connection.model<CallRecord>('Call', callSchema);
+    this.reports = connection.model<ReportRecord>('Report', reportSchema);
+    this.blocks = connection.model<BlockDoc>('Block', blockSchema);
+    this.bans = connection.model<BanRecord>('Ban', banSchema);
+    this.appeals = connection.model<AppealRecord>('Appeal', appealSchema);
+    this.audit = connection.model<AuditEntry>('AuditEntry', auditSchema);
+  }
 
+  /** Connects, or rejects with StoreUnavailableError (for tests and tools that need the database now). */
   static async connect(uri: string, options: { serverSelectionTimeoutMS?: number } = {}): Promise<MongooseStore> {
-    const connection = mongoose.createConnection(uri, {
-      // Fail fast when the database is away instead of queueing commands forever.
-      bufferCommands: false,
-      serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 3000,
-      // Collections are created on first insert: some MongoDB-compatible engines reject explicit create.
-      autoCreate: false,
-      autoIndex: false,
-    });
+    const connection = mongoose.createConnection(uri, connectOptions(options.serverSelectionTimeoutMS));
     await guarded(() => connection.asPromise());
-    const calls = connection.model<CallRecord>('Call', callSchema);
-    const reports = connection.model<ReportRecord>('Report', reportSchema);
-    const blocks = connection.model<BlockDoc>('Block', blockSchema);
-    const bans = connection.model<BanRecord>('Ban', banSchema);
-    const appeals = connection.model<AppealRecord>('Appeal', appealSchema);
-    const audit = connection.model<AuditEntry>('AuditEntry', auditSchema);
-    await guarded(() => Promise.all([calls, reports, blocks, bans, appeals, audit].map((model) => model.createIndexes())));
-    return new MongooseStore(connection, calls, reports, blocks, bans, appeals, audit);
+    const store = new MongooseStore(connection);
+    await guarded(() => store.#createIndexes());
+    return store;
+  }
+
+  /**
+   * The server's way in: returns at once and connects in the background,
+   * retrying until the database answers, so a database that is down at start
+   * stops nothing but the writes (which fail fast meanwhile and are retried
+   * by their callers). Once connected, the driver itself reconnects.
+   */
+  static open(uri: string, log: Logger, options: { serverSelectionTimeoutMS?: number; retryMs?: number } = {}): MongooseStore {
+    const store = new MongooseStore(mongoose.createConnection());
+    void store.#connectLoop(uri, log, options.serverSelectionTimeoutMS, options.retryMs ?? 2000);
+    return store;
+  }
+
+  async #connectLoop(uri: string, log: Logger, serverSelectionTimeoutMS: number | undefined, retryMs: number): Promise<void> {
+    for (let attempt = 1; !this.#closed; attempt++) {
+      try {
+        await this.connection.openUri(uri, connectOptions(serverSelectionTimeoutMS));
+        await this.#createIndexes();
+        log.info({ store: 'mongodb' }, 'Connected to MongoDB');
+        return;
+      } catch (error) {
+        if (this.#closed) return;
+        log.error({ err: error, attempt, retryInMs: retryMs }, 'MongoDB unreachable: carrying on without it and retrying');
+        await new Promise((resolve) => setTimeout(resolve, retryMs).unref());
+      }
+    }
+  }
+
+  async #createIndexes(): Promise<void> {
+    await Promise.all([this.calls, this.reports, this.blocks, this.bans, this.appeals, this.audit].map((model) => model.createIndexes()));
   }
 
   async recordCall(call: CallRecord): Promise<void> {
@@ -179,8 +221,16 @@ export class MongooseStore implements Store {
 
   async addReport(report: NewReport): Promise<ReportRecord> {
     const record = reportFields({ ...report, id: randomUUID(), status: 'open' });
-    await guarded(() => this.reports.create(record));
-    return record;
+    try {
+      await this.reports.create(record);
+      return record;
+    } catch (error) {
+      if ((error as { code?: number }).code !== DUPLICATE_KEY) throw new StoreUnavailableError(error);
+    }
+    // Resent after `unavailable` while the first write landed late: the stored one stands.
+    const stored = await guarded(() => this.reports.findOne({ reporterId: report.reporterId, matchId: report.matchId }).lean<ReportRecord>().exec());
+    if (!stored) throw new StoreUnavailableError(new Error('duplicate report not found'));
+    return reportFields(stored);
   }
 
   async findReport(id: string): Promise<ReportRecord | undefined> {
@@ -291,6 +341,7 @@ export class MongooseStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.#closed = true;
     await this.connection.close();
   }
 }

@@ -110,6 +110,7 @@ export interface Store {
   /** Retention: deletes call records that ended before `before`; resolves with how many. */
   deleteCallsBefore(before: Date): Promise<number>;
 
+  /** Stores a report once per reporter and match: a resent one resolves with the one stored first. */
   addReport(report: NewReport): Promise<ReportRecord>;
   findReport(id: string): Promise<ReportRecord | undefined>;
   /** Records a moderator's decision (a later one replaces it); undefined if there is no such report. */

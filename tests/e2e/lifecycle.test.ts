@@ -1,13 +1,15 @@
 /**
  * The parts of a call's life a person rarely sees but must survive: the
  * camera permission asked in a tab (the offscreen document cannot prompt), no
- * camera at all, and the service worker being stopped mid-call.
+ * camera at all, and the service worker being stopped mid-call (the call goes on).
  */
 import type { Page } from 'puppeteer-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   clickButton,
   EXTENSION_URL,
+  sendChat,
+  waitForChat,
   offscreenGrowth,
   offscreenPage,
   openExtensionPage,
@@ -17,6 +19,8 @@ import {
   type ExtensionBrowser,
   type LaunchOptions,
 } from '../helpers/browser';
+import { recordView, waitForCallBack } from '../helpers/faults';
+import { provesCallSurvives } from '../helpers/survival';
 import { startServer, type TestServer } from '../helpers/server';
 
 const opened: ExtensionBrowser[] = [];
@@ -70,26 +74,84 @@ describe('camera permission', () => {
   });
 });
 
-describe('service worker restart', () => {
-  it('never loses track of the call: a stopped worker comes back, ends the dead call and searches again', async () => {
+describe('a call that cannot be set up', () => {
+  it('says so and leaves the match when the offscreen document has no camera stream, instead of a silent black call', async () => {
     const server = await startServer({ INTEREST_WAIT_MS: 500 });
     servers.push(server);
     const [a, b] = await Promise.all([openPerson(server.url), openPerson(server.url)]);
     opened.push(a, b);
+    await clickButton(b.page, 'Start');
+    await waitForPhase(b.page, 'waiting');
+    // The camera goes away while Bob waits (as when the offscreen document is recreated).
+    await b.page.evaluate(() => chrome.runtime.sendMessage({ id: 1, type: 'offscreen:release-media', timestamp: Date.now() }));
+    await clickButton(a.page, 'Start');
+    await waitForPhase(b.page, 'idle', 10_000);
+    expect(await stageText(b.page)).toContain('camera could not be started');
+    // Alice is told the stranger left, not left facing a black video.
+    await waitForPhase(a.page, 'partner-left', 10_000);
+  });
+});
+
+describe('service worker restart', () => {
+  it('does not end the call: a stopped worker comes back, takes the call back from the offscreen document and resumes it', async () => {
+    const server = await startServer({ INTEREST_WAIT_MS: 500 });
+    servers.push(server);
+    // No puppeteer session on the workers: it would keep them alive and hide the restart.
+    const launch = { ignoreWorkers: true };
+    const [a, b] = await Promise.all([openPerson(server.url, { launch }), openPerson(server.url, { launch })]);
+    opened.push(a, b);
     const [alice, bob] = [a.page, b.page];
     await startCall(alice, bob);
+    const matchId = await alice.$eval('main', (el) => el.dataset.matchId);
+    await sendChat(bob, 'before the restart');
+    await waitForChat(alice, 'before the restart');
+    await clickButton(alice, 'Mute');
+    await alice.waitForSelector('button[aria-pressed="true"]');
+    const socketBefore = [...server.server.matchmaker.sessions()].map((session) => session.socketId);
 
-    const cdp = await alice.createCDPSession();
+    const { seenA } = await provesCallSurvives(a, b, async () => {
+      const cdp = await alice.createCDPSession();
+      await cdp.send('ServiceWorker.enable');
+      await cdp.send('ServiceWorker.stopAllWorkers');
+      // A new worker, a new socket, the same call.
+      await expect.poll(() => [...server.server.matchmaker.sessions()].filter((s) => !socketBefore.includes(s.socketId) && s.match?.id === matchId).length, { timeout: 15_000 }).toBe(1);
+      await waitForCallBack(alice);
+      // The same call in the view: chat history and the mute kept.
+      expect(await alice.$eval('main', (el) => el.dataset.matchId)).toBe(matchId);
+      await waitForChat(alice, 'before the restart');
+      expect(await alice.$eval('::-p-aria([name="Mute"][role="button"])', (el) => el.getAttribute('aria-pressed'))).toBe('true');
+    });
+    // The restarted worker did show the call as taking it back (not a stale view that never changed).
+    expect(seenA.some((entry) => entry !== 'matched/connected')).toBe(true);
+  }, 120_000);
+
+  it('with no view open, the offscreen document wakes the stopped worker, which resumes the call', async () => {
+    const server = await startServer({ INTEREST_WAIT_MS: 500 });
+    servers.push(server);
+    const launch = { ignoreWorkers: true };
+    const [a, b] = await Promise.all([openPerson(server.url, { launch }), openPerson(server.url, { launch })]);
+    opened.push(a, b);
+    await startCall(a.page, b.page);
+    const matchId = await a.page.$eval('main', (el) => el.dataset.matchId);
+    const seenB = await recordView(b.page);
+    // Alice closes her view: only her worker and offscreen document are left to wake anything.
+    const blank = await a.browser.newPage();
+    await a.page.close();
+    const socketsBefore = [...server.server.matchmaker.sessions()].map((session) => session.socketId);
+    const cdp = await blank.createCDPSession();
     await cdp.send('ServiceWorker.enable');
     await cdp.send('ServiceWorker.stopAllWorkers');
 
-    // Bob's server side saw Alice's socket drop; Alice's restarted worker knows the call is gone.
-    await waitForPhase(bob, 'partner-left', 10_000);
-    await waitForPhase(alice, 'waiting', 10_000);
-    await clickButton(bob, 'Next');
-    await waitForPhase(alice, 'matched', 10_000);
-    await waitForPhase(bob, 'matched', 10_000);
-  });
+    await expect.poll(() => [...server.server.matchmaker.sessions()].filter((s) => !socketsBefore.includes(s.socketId) && s.match?.id === matchId).length, { timeout: 15_000 }).toBe(1);
+    await waitForCallBack(b.page);
+    expect((await seenB()).every((entry) => ['matched', 'partner-away'].includes(entry.split('/')[0]))).toBe(true);
+    const offscreen = await offscreenPage(b.browser);
+    expect(await offscreenGrowth(offscreen, 'framesDecoded', 1000)).toBeGreaterThan(5);
+    // And Alice's views show the call when she opens one again.
+    const view = await openExtensionPage(a.browser, 'popup.html');
+    await waitForCallBack(view);
+    expect(await view.$eval('main', (el) => el.dataset.matchId)).toBe(matchId);
+  }, 120_000);
 });
 
 describe('views coming and going', () => {

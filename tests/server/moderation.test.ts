@@ -7,7 +7,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerOptions } from '../../server/app';
-import { sleep, connectClient, startServer, type TestServer, type Client, pairUp } from '../helpers/server';
+import type { NewReport } from '../../server/store';
+import { sleep, connectClient, nextEvent, startServer, type TestServer, type Client, pairUp } from '../helpers/server';
 import { http, ModClient, moderators, MODERATOR } from '../helpers/mod-client';
 
 const servers: TestServer[] = [];
@@ -36,6 +37,12 @@ async function signedIn(s: TestServer) {
 async function reported(s: TestServer, reason: 'nudity' | 'spam' | 'underage' | 'harassment' = 'spam', reportedId: string = randomUUID()) {
   const report = await s.store.addReport({ reporterId: randomUUID(), reportedId, matchId: randomUUID(), reason, details: 'words', at: new Date() });
   return { reportedId, report };
+}
+
+/** A report as the report handler files it: written first, then counted toward an automatic ban. */
+async function fileReport(s: TestServer, report: NewReport) {
+  expect(await s.server.safety.saveReport(report)).toBe(true);
+  return s.server.safety.decideBan(report);
 }
 
 function refusedWithBan(url: string, installId: string) {
@@ -247,7 +254,8 @@ describe('the review queue and actions', () => {
     const res = await client.post(`/mod/people/${installId}/ban`, { length: '86400', reason: 'harassment', back: '/mod' });
     expect(res.status).toBe(303);
     expect(await dropped).toBe('io server disconnect');
-    expect(await ended).toMatchObject({ reason: 'disconnected' });
+    // The stranger is told the call ended, in the same words as any ended call (no word of a ban).
+    expect(await ended).toMatchObject({ reason: 'ended' });
     const refusal = await refusedWithBan(s.url, installId);
     expect(refusal).toMatchObject({ message: 'banned', data: { reason: 'harassment', permanent: false, appealed: false } });
     expect(Date.parse((refusal!.data as { until: string }).until) - Date.now()).toBeGreaterThan(86_000_000);
@@ -265,6 +273,30 @@ describe('the review queue and actions', () => {
     expect(audit).toContain('ban lifted');
   });
 
+  it('a ban while the person is away (connection dropped mid-call) ends the call for the stranger and refuses the return; a lift lets them back at once', async () => {
+    const s = await server({ RESUME_GRACE_S: 60 });
+    const installId = randomUUID();
+    const target = await connectClient(s.url, { installId });
+    const other = await connectClient(s.url);
+    sockets.push(target, other);
+    const found = nextEvent(other, 'match:found');
+    await target.emitWithAck('queue:join', {});
+    await other.emitWithAck('queue:join', {});
+    const { matchId } = await found;
+    const away = nextEvent(other, 'partner:away');
+    target.close();
+    await away;
+
+    const client = await signedIn(s);
+    const ended = nextEvent(other, 'match:ended');
+    expect((await client.post(`/mod/people/${installId}/ban`, { length: '3600', reason: 'spam' })).status).toBe(303);
+    expect(await ended).toEqual({ matchId, reason: 'ended' });
+    expect(await refusedWithBan(s.url, installId)).toMatchObject({ message: 'banned', data: { reason: 'spam', permanent: false } });
+
+    expect((await client.post(`/mod/people/${installId}/lift`)).status).toBe(303);
+    expect(await refusedWithBan(s.url, installId)).toBeUndefined();
+  });
+
   it('a ban for good says so to the person', async () => {
     const s = await server();
     const installId = randomUUID();
@@ -278,13 +310,13 @@ describe('the review queue and actions', () => {
     const s = await server({ REPORT_BAN_THRESHOLD: 2 });
     const client = await signedIn(s);
     const installId = randomUUID();
-    const first = await s.server.safety.report({ reporterId: randomUUID(), reportedId: installId, matchId: randomUUID(), reason: 'spam', at: new Date() });
+    const first = await fileReport(s, { reporterId: randomUUID(), reportedId: installId, matchId: randomUUID(), reason: 'spam', at: new Date() });
     expect(first).toBeUndefined();
     const [report] = await s.store.reportsAgainst(installId);
     await client.post(`/mod/reports/${report!.id}/dismiss`);
-    const second = await s.server.safety.report({ reporterId: randomUUID(), reportedId: installId, matchId: randomUUID(), reason: 'spam', at: new Date() });
+    const second = await fileReport(s, { reporterId: randomUUID(), reportedId: installId, matchId: randomUUID(), reason: 'spam', at: new Date() });
     expect(second).toBeUndefined();
-    const third = await s.server.safety.report({ reporterId: randomUUID(), reportedId: installId, matchId: randomUUID(), reason: 'nudity', at: new Date() });
+    const third = await fileReport(s, { reporterId: randomUUID(), reportedId: installId, matchId: randomUUID(), reason: 'nudity', at: new Date() });
     expect(third).toMatchObject({ by: 'auto', offence: 1 });
   });
 
@@ -296,7 +328,7 @@ describe('the review queue and actions', () => {
       await s.store.decideReport(r.id, 'dismissed', 'mia', new Date());
     }
     const target = randomUUID();
-    const report = (reporterId: string) => s.server.safety.report({ reporterId, reportedId: target, matchId: randomUUID(), reason: 'spam', at: new Date() });
+    const report = (reporterId: string) => fileReport(s, { reporterId, reportedId: target, matchId: randomUUID(), reason: 'spam', at: new Date() });
     expect(await report(serial)).toBeUndefined();
     // 0.5 + 1 is not 2 yet…
     expect(await report(randomUUID())).toBeUndefined();

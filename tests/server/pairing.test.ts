@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { MatchEnded, MatchFound, Stats } from '../../shared/protocol';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { MatchEnded, MatchFound, PartnerAway, Stats } from '../../shared/protocol';
 import { connectClient, nextEvent, pairUp, recordEvents, sleep, startServer, type Client, type TestServer } from '../helpers/server';
 
 let server: TestServer;
@@ -9,7 +9,7 @@ const track = <T extends Client>(socket: T) => (opened.push(socket), socket);
 
 // A fresh server per test: leftovers of one test must not meet the next one's clients.
 beforeEach(async () => {
-  server = await startServer({ RATE_QUEUE_POINTS: 10_000, RATE_SIGNAL_POINTS: 10_000 });
+  server = await startServer({ RATE_QUEUE_POINTS: 10_000, RATE_SIGNAL_POINTS: 10_000, RESUME_GRACE_S: 1 });
 });
 afterEach(async () => {
   for (const socket of opened.splice(0)) socket.close();
@@ -131,16 +131,22 @@ describe('pairing', () => {
     expect(server.server.matchmaker.stats().waiting).toBe(1);
   });
 
-  it('a disconnect mid-call tells the partner at once and saves a call record', async () => {
+  it('a disconnect mid-call tells the partner at once that the stranger is away, and ends it past the grace with a call record', async () => {
     const { offerer, answerer, matchId } = await pairUp(server.url);
     track(answerer);
-    const ended = nextEvent(answerer, 'match:ended', 500);
+    const away = nextEvent(answerer, 'partner:away', 500);
+    const ended = nextEvent(answerer, 'match:ended', 3000);
+    const started = Date.now();
     offerer.close();
+    expect(PartnerAway.parse(await away)).toEqual({ matchId, graceMs: 1000 });
+    expect(server.server.matchmaker.stats()).toMatchObject({ inCalls: 2, away: 1 });
     expect(await ended).toEqual({ matchId, reason: 'disconnected' });
-    await sleep(20);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(server.server.matchmaker.stats()).toMatchObject({ inCalls: 0, away: 0 });
+    await vi.waitFor(async () => expect(await server.store.findCall(matchId)).toBeDefined());
     const record = await server.store.findCall(matchId);
     expect(record).toMatchObject({ matchId, endReason: 'disconnected' });
-    expect(record!.durationMs).toBeGreaterThanOrEqual(0);
+    expect(record!.durationMs).toBeGreaterThanOrEqual(900);
     expect(Object.keys(record!).sort()).toEqual(['durationMs', 'endReason', 'endedAt', 'matchId', 'startedAt']);
   });
 

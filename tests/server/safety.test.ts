@@ -108,9 +108,13 @@ describe('bans', () => {
   it('doubles the ban period for a repeat offence', async () => {
     const s = await server({ REPORT_BAN_THRESHOLD: 1, BAN_BASE_S: 60, BAN_MAX_S: 1000 });
     const id = randomUUID();
-    const first = await s.server.safety.report({ reporterId: randomUUID(), reportedId: id, matchId: 'm1', reason: 'spam', at: new Date(0) });
+    const report = async (record: Parameters<typeof s.server.safety.decideBan>[0]) => {
+      expect(await s.server.safety.saveReport(record)).toBe(true);
+      return s.server.safety.decideBan(record);
+    };
+    const first = await report({ reporterId: randomUUID(), reportedId: id, matchId: 'm1', reason: 'spam', at: new Date(0) });
     expect(first!.until.getTime() - 0).toBe(60_000);
-    const second = await s.server.safety.report({ reporterId: randomUUID(), reportedId: id, matchId: 'm2', reason: 'spam', at: new Date(120_000) });
+    const second = await report({ reporterId: randomUUID(), reportedId: id, matchId: 'm2', reason: 'spam', at: new Date(120_000) });
     expect(second).toMatchObject({ offence: 2 });
     expect(second!.until.getTime() - 120_000).toBe(120_000);
   });

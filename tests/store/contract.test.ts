@@ -3,7 +3,7 @@
  * or a real MongoDB when MONGODB_URI is set) must behave identically.
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { MemoryStore } from '../../server/store/memory-store';
 import { MongooseStore } from '../../server/store/mongoose-store';
 import { FOREVER, inForce, StoreUnavailableError, type CallRecord, type Store } from '../../server/store';
@@ -113,6 +113,19 @@ function contract(name: string, open: () => Promise<Store>) {
       expect(await store.deleteDismissedReportsBefore(cutoff)).toBe(0);
     });
 
+    it('stores a report once per reporter and match, and lists reports about an install', async () => {
+      const [reporter, reported, matchId] = [randomUUID(), randomUUID(), randomUUID()];
+      const at = new Date(Date.UTC(2026, 10, 25, 12));
+      const record = { reporterId: reporter, reportedId: reported, matchId, reason: 'spam' as const, details: 'bot', at };
+      const stored = await store.addReport(record);
+      expect(stored).toMatchObject({ ...record, status: 'open' });
+      // Resent (after `unavailable`): the first one stands, and is what the second call resolves with.
+      expect(await store.addReport({ ...record, at: new Date(at.getTime() + 1000) })).toEqual(stored);
+      expect(await store.reportsAgainst(reported)).toEqual([stored]);
+      const other = await store.addReport({ ...record, reporterId: randomUUID(), at: new Date(at.getTime() + 5000) });
+      expect(await store.reportsAgainst(reported)).toEqual([other, stored]);
+    });
+
     it('keeps blocks symmetric and idempotent', async () => {
       const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
       await store.addBlock(a, b);
@@ -189,6 +202,25 @@ contract('mongoose', async () => {
 afterAll(() => mongo?.stop());
 
 describe('mongoose store when the database is away', () => {
+  it('opens at once while the database is down, and connects when it comes up', async () => {
+    const { freePort } = await import('../helpers/ports');
+    const port = await freePort();
+    const log = (await import('pino')).default({ level: 'silent' });
+    const startedAt = Date.now();
+    const store = MongooseStore.open(`mongodb://127.0.0.1:${port}/tabcall_test`, log, { serverSelectionTimeoutMS: 300, retryMs: 100 });
+    expect(Date.now() - startedAt).toBeLessThan(100);
+    await expect(store.countCalls()).rejects.toBeInstanceOf(StoreUnavailableError);
+    const m = await startTestMongo({ port });
+    try {
+      const record = call();
+      await vi.waitFor(() => store.recordCall(record), { timeout: 10_000, interval: 100 });
+      expect(await store.findCall(record.matchId)).toEqual(record);
+    } finally {
+      await store.close();
+      await m.stop();
+    }
+  });
+
   it('fails fast with a clear error instead of hanging', async () => {
     const startedAt = Date.now();
     await expect(MongooseStore.connect('mongodb://127.0.0.1:1/tabcall', { serverSelectionTimeoutMS: 500 })).rejects.toBeInstanceOf(StoreUnavailableError);

@@ -16,6 +16,10 @@ describe('docs/protocol.md matches shared/', () => {
     expect(new Set(headings)).toEqual(new Set([...Object.keys(CLIENT_EVENTS), ...SERVER_EVENTS]));
   });
 
+  it('draws the session states, away included', () => {
+    for (const state of ['idle', 'waiting', 'matched', 'away']) expect(doc).toMatch(new RegExp(`^\\s*${state} -->`, 'm'));
+  });
+
   it('lists every error code, handshake error and end reason in a table', () => {
     for (const code of [...ERROR_CODES, ...HANDSHAKE_ERRORS, ...END_REASONS]) expect(doc).toContain(`| \`${code}\` |`);
   });
@@ -34,5 +38,7 @@ describe('docs/protocol.md matches shared/', () => {
     expect(doc).toContain(`${LIMITS.chatMessage} characters`);
     expect(doc).toContain(`report details | ${LIMITS.reportDetails} characters`);
     expect(doc).toContain(`appeal text (\`POST /api/appeal\`) | ${LIMITS.appealText} characters`);
+    expect(doc).toContain(`resume token | ${n(LIMITS.resumeTokenLength)} characters`);
+    expect(doc).toContain(`held signals | ${LIMITS.heldSignals} per direction`);
   });
 });

@@ -1,5 +1,5 @@
 import type { EndReason } from '../../../shared/protocol';
-import type { CallState, Problem } from '../../lib/call-state';
+import { inCall, type CallState, type Problem } from '../../lib/call-state';
 import { t, type MessageKey } from '../i18n';
 import { banUntil } from './BanNotice';
 
@@ -12,8 +12,6 @@ const MEDIA_PROBLEMS: Record<string, MessageKey> = {
 
 export function problemText(problem: Problem): string {
   switch (problem.kind) {
-    case 'server_unreachable':
-      return t('problemServerUnreachable');
     case 'media':
       return t(MEDIA_PROBLEMS[problem.failure] ?? 'problemCameraOther');
     case 'server_error':
@@ -39,6 +37,8 @@ export const VIDEO_PATIENCE_MS = 10_000;
 /** The words over the stranger's video: what is happening and what to do next. */
 export function StageMessage({ state, now }: { state: CallState; now: number }) {
   if (state.problem) return <p class="stage-message error" role="alert">{problemText(state.problem)}</p>;
+  // Out of a call, a lost server is the news; in a call, the call goes on (see LinkNotice).
+  if (state.link === 'reconnecting' && !inCall(state.phase)) return <p class="stage-message error" role="alert">{t('problemServerUnreachable')}</p>;
   switch (state.phase) {
     case 'idle':
       return <p class="stage-message">{t('idleHint')}</p>;
@@ -46,7 +46,7 @@ export function StageMessage({ state, now }: { state: CallState; now: number }) 
       return null;
     case 'permission':
       return <p class="stage-message">{t('permissionHint')}</p>;
-    case 'connecting':
+    case 'starting':
       return <p class="stage-message"><span class="spinner" aria-hidden="true" />{t('connecting')}</p>;
     case 'waiting':
       return (
@@ -60,10 +60,22 @@ export function StageMessage({ state, now }: { state: CallState; now: number }) 
     case 'partner-left':
       return <p class="stage-message notice">{t(END_TEXT[state.endedReason ?? 'left'] ?? 'strangerLeft')}</p>;
     case 'matched':
+    case 'partner-away':
       if (state.rtc === 'failed') return <p class="stage-message error">{t('connectionFailed')}</p>;
       if (!state.remoteMedia.camera) return <p class="stage-message placeholder">{t('strangerCameraOff')}</p>;
       if (state.remoteVideo) return null;
       if (state.matchedAt && now - state.matchedAt > VIDEO_PATIENCE_MS) return <p class="stage-message error">{t('videoNotArriving')}</p>;
       return <p class="stage-message"><span class="spinner" aria-hidden="true" />{t('connectingVideo')}</p>;
   }
+}
+
+/**
+ * A strip over the call when its signaling path is in trouble: honest about what is happening,
+ * and clear that nothing has ended (the video and chat go peer to peer meanwhile).
+ */
+export function LinkNotice({ state }: { state: CallState }) {
+  if (!inCall(state.phase)) return null;
+  if (state.link !== 'connected') return <p class="stage-banner" role="status">{t('reconnectingCallGoesOn')}</p>;
+  if (state.phase === 'partner-away') return <p class="stage-banner" role="status">{t('strangerUnstable')}</p>;
+  return null;
 }

@@ -1,0 +1,12 @@
+import type { EventHandler } from './types';
+
+/** Puts this connection back in the call its token proves; held signals follow the ack. */
+export const sessionResume: EventHandler<'session:resume'> = {
+  event: 'session:resume',
+  bucket: 'queue',
+  handle({ socketId, matchmaker, afterAck }, { token }) {
+    const { ack, deliver } = matchmaker.resume(socketId, token);
+    if (deliver) afterAck(deliver);
+    return ack;
+  },
+};
