@@ -95,9 +95,9 @@ describe('moderator console', () => {
       new MutationObserver(() => seen.push(main.getAttribute('data-phase') ?? '')).observe(main, { attributeFilter: ['data-phase'] });
     });
     await clickButton(bob.page, 'Start');
-    // He tried (connecting), was refused, and is back at the ban.
+    // He tried (starting), was refused, and is back at the ban.
     await bob.page.waitForFunction(
-      () => (window as unknown as { phases: string[] }).phases.join(',').endsWith('connecting,idle') && document.querySelector('.ban-notice'),
+      () => (window as unknown as { phases: string[] }).phases.join(',').endsWith('starting,idle') && document.querySelector('.ban-notice'),
       { polling: 100, timeout: 10_000 },
     );
     await expect(connectClient(server.url, { installId: bobId })).rejects.toThrow('banned');
