@@ -10,7 +10,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'node', include: ['tests/{unit,server,store,e2e}/**/*.test.ts'] },
+        test: { name: 'node', include: ['tests/{unit,server,store,live,cluster,e2e}/**/*.test.ts'] },
       },
       {
         // Extension code against WXT's fake browser (chrome/browser stubbed, wxt/browser mocked).

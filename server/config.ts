@@ -96,6 +96,10 @@ export const ConfigSchema = z.object({
   RESUME_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
   /** How long a resume token is accepted after it was issued (a call longer than this cannot be adopted). */
   RESUME_TOKEN_TTL_S: int(60, 7 * 86_400).default(43_200),
+  /** Live state shared by every process (redis://…); unset: in this process's memory, one process only. */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a redis:// or rediss:// URL').optional(),
+  /** Connections one address may hold at once, counted across every process. */
+  MAX_CONNECTIONS_PER_ADDRESS: int(1, 100_000).default(50),
 }).refine((config) => (config.TURN_URLS.length > 0) === (config.TURN_SECRET !== undefined), {
   message: 'set TURN_URLS and TURN_SECRET together',
   path: ['TURN_SECRET'],

@@ -1,6 +1,8 @@
 /** Entry point: `npm run server`. Reads config, opens the store, listens, closes cleanly on SIGTERM/SIGINT. */
 import { createTabcallServer } from './app';
 import { ConfigError, loadConfig } from './config';
+import { RedisLiveState } from './live/redis';
+import { openRedis } from './live/redis-clients';
 import { createLogger } from './logger';
 import { openStore } from './store';
 
@@ -15,8 +17,16 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.LOG_LEVEL);
   const store = openStore(config.MONGODB_URI, log);
-  const server = createTabcallServer(config, { store, log });
+  const redis = config.REDIS_URL ? openRedis(config.REDIS_URL) : undefined;
+  const server = createTabcallServer(config, { store, log, redis });
+  if (server.live instanceof RedisLiveState) await server.live.beat();
   const port = await server.listen(config.PORT, config.HOST);
+  if (redis) {
+    // The URL may carry a password: say where, not how.
+    log.info({ live: 'redis' }, `live state: on Redis at ${new URL(config.REDIS_URL!).host}, shared by every Tabcall process using it (node ${(server.live as RedisLiveState).nodeId})`);
+  } else {
+    log.info({ live: 'memory' }, 'live state: in memory (one process)');
+  }
   if (config.TURN_SECRET) {
     log.info({ turn: config.TURN_URLS }, 'Calls are relay-only through TURN: strangers never see each other\'s IP address.');
   } else {

@@ -13,13 +13,13 @@ export const ERROR_CODES = [
   'token_expired', // session:resume with a token past its expiry
   'not_idle', // session:resume on a connection that is already waiting or in another call
   'partner_away', // signal to an away partner whose held signals are full; resend after partner:back
-  'unavailable', // the database did not answer within 1 s; retry after error.retryAfterMs
+  'unavailable', // the database or the shared live state did not answer within 1 s; retry after error.retryAfterMs
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Reasons the server refuses a connection at the handshake (connect_error's message). */
-export const HANDSHAKE_ERRORS = ['origin_refused', 'invalid_install_id', 'banned'] as const;
+export const HANDSHAKE_ERRORS = ['origin_refused', 'invalid_install_id', 'banned', 'too_many_connections'] as const;
 export type HandshakeError = (typeof HANDSHAKE_ERRORS)[number];
 
 /** Error codes of POST /api/appeal (the body's `code`), with the HTTP status each comes with. */

@@ -4,8 +4,8 @@ import { searchAck, type EventHandler } from './types';
 export const queueJoin: EventHandler<'queue:join'> = {
   event: 'queue:join',
   bucket: 'queue',
-  handle({ socketId, matchmaker }, { interests }) {
-    const state = matchmaker.join(socketId, interests && normaliseInterests(interests));
-    return searchAck(matchmaker, state);
+  async handle({ socketId, live }, { interests }) {
+    const state = await live.join(socketId, interests && normaliseInterests(interests));
+    return searchAck(live, state);
   },
 };

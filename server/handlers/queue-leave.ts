@@ -3,7 +3,7 @@ import type { EventHandler } from './types';
 export const queueLeave: EventHandler<'queue:leave'> = {
   event: 'queue:leave',
   bucket: 'queue',
-  handle({ socketId, matchmaker }) {
-    return { state: matchmaker.leave(socketId) };
+  async handle({ socketId, live }) {
+    return { state: await live.leave(socketId) };
   },
 };

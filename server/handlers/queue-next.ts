@@ -3,8 +3,8 @@ import { searchAck, type EventHandler } from './types';
 export const queueNext: EventHandler<'queue:next'> = {
   event: 'queue:next',
   bucket: 'queue',
-  handle({ socketId, matchmaker }) {
-    const state = matchmaker.next(socketId);
-    return searchAck(matchmaker, state);
+  async handle({ socketId, live }) {
+    const state = await live.next(socketId);
+    return searchAck(live, state);
   },
 };

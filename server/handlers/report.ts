@@ -9,19 +9,19 @@ import { searchAck, type EventHandler } from './types';
 export const report: EventHandler<'report'> = {
   event: 'report',
   bucket: 'report',
-  async handle({ socketId, matchmaker, safety }, { matchId, reason, details }) {
-    const { reporterId, reportedId } = matchmaker.reportTarget(socketId, matchId);
+  async handle({ socketId, live, safety }, { matchId, reason, details }) {
+    const { reporterId, reportedId } = await live.reportTarget(socketId, matchId);
     const record = { reporterId, reportedId, matchId, reason, details, at: new Date() };
     if (!(await safety.saveReport(record))) {
       throw new MatchmakerError('unavailable', 'The report could not be saved just now; nothing changed. Try again.', safety.retryAfterMs);
     }
     // The call may have ended (or the reporter dropped) while the report was saved: end it if it is still on.
-    matchmaker.endByReport(matchId, reporterId);
-    safety.block(reporterId, reportedId);
+    await live.endByReport(matchId, reporterId);
+    await safety.block(reporterId, reportedId);
     safety.countReports(record);
-    const session = matchmaker.session(socketId);
-    if (!session) return { state: 'waiting', stats: matchmaker.publicStats() };
-    const state = session.state === 'idle' ? matchmaker.join(socketId, undefined) : session.state;
-    return searchAck(matchmaker, state);
+    const current = await live.state(socketId);
+    if (!current) return searchAck(live, 'waiting');
+    const state = current === 'idle' ? await live.join(socketId, undefined) : current;
+    return searchAck(live, state);
   },
 };

@@ -4,8 +4,8 @@ import type { EventHandler } from './types';
 export const sessionResume: EventHandler<'session:resume'> = {
   event: 'session:resume',
   bucket: 'queue',
-  handle({ socketId, matchmaker, afterAck }, { token }) {
-    const { ack, deliver } = matchmaker.resume(socketId, token);
+  async handle({ socketId, live, afterAck }, { token }) {
+    const { ack, deliver } = await live.resume(socketId, token);
     if (deliver) afterAck(deliver);
     return ack;
   },

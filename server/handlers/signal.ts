@@ -3,8 +3,8 @@ import type { EventHandler } from './types';
 export const signal: EventHandler<'signal'> = {
   event: 'signal',
   bucket: 'signal',
-  handle({ socketId, matchmaker }, { matchId, data }) {
-    matchmaker.relay(socketId, matchId, data);
+  async handle({ socketId, live }, { matchId, data }) {
+    await live.relay(socketId, matchId, data);
     return {};
   },
 };

@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { AckBodies, ClientEventName } from '../../shared/protocol';
 import { CLIENT_EVENTS } from '../../shared/protocol';
-import type { Matchmaker, SessionState } from '../services/matchmaker';
+import type { LiveState, SessionState } from '../live/types';
 import type { Safety } from '../services/safety';
 
 export interface HandlerContext {
   socketId: string;
-  matchmaker: Matchmaker;
+  live: LiveState;
   safety: Safety;
   log: Logger;
   /** Runs `fn` right after the ack is sent (held signals follow a resume's ack). */
@@ -25,6 +25,7 @@ export interface EventHandler<E extends ClientEventName> {
 }
 
 /** The ack of an event that leaves the person searching (join, next, report): where they are and who else is. */
-export function searchAck(matchmaker: Matchmaker, state: SessionState): AckBodies['queue:join'] {
-  return { state: state === 'matched' ? 'matched' : 'waiting', stats: matchmaker.publicStats() };
+export async function searchAck(live: LiveState, state: SessionState): Promise<AckBodies['queue:join']> {
+  const { online, waiting } = await live.stats();
+  return { state: state === 'matched' ? 'matched' : 'waiting', stats: { online, waiting } };
 }

@@ -64,10 +64,10 @@ function describeBan(ban: BanRecord | undefined, now: number): string {
 }
 
 export interface ModerationHooks {
-  /** Someone was just banned: refuse them from now on and drop their live connections, so the ban shows at once. */
-  banned(ban: BanRecord): void;
-  /** Someone's ban was lifted: let their next connection in at once. */
-  lifted(installId: string): void;
+  /** Someone was just banned: refuse them from now on and drop their live connections on every process, so the ban shows at once. */
+  banned(ban: BanRecord): Promise<void>;
+  /** Someone's ban was lifted: let their next connection in at once, on every process. */
+  lifted(installId: string): Promise<void>;
 }
 
 export class Moderation {
@@ -156,7 +156,7 @@ export class Moderation {
       at: new Date(now),
       until: length === 'forever' ? FOREVER : new Date(now + length.seconds * 1000),
     });
-    this.hooks.banned(ban);
+    await this.hooks.banned(ban);
     await this.store.appendAudit({ at: ban.at, moderator, action: 'ban', installId, before: describeBan(history[0], now), after: describeBan(ban, now) });
     return { ok: true };
   }
@@ -168,7 +168,7 @@ export class Moderation {
     if (!current || !inForce(current, now)) return { ok: false, code: 'not_banned' };
     const lifted = await this.store.liftBan(current.id, moderator, new Date(now));
     if (!lifted) return { ok: false, code: 'not_banned' };
-    this.hooks.lifted(installId);
+    await this.hooks.lifted(installId);
     await this.store.appendAudit({ at: new Date(now), moderator, action: 'lift', installId, before: describeBan(current, now), after: 'ban lifted' });
     return { ok: true };
   }

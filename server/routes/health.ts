@@ -1,22 +1,18 @@
 import { Router } from 'express';
-import type { Matchmaker } from '../services/matchmaker';
+import type { LiveState } from '../live/types';
 import type { StoreKind } from '../store';
 import type { WriteQueue } from '../services/write-queue';
 
-/** GET /healthz: liveness plus the live counts, for probes and the landing page. */
-export function healthRouter(deps: { matchmaker: Matchmaker; storeKind: StoreKind; writes: WriteQueue; startedAt: number }): Router {
-  return Router().get('/healthz', (_req, res) => {
-    const { online, waiting, inCalls, away } = deps.matchmaker.stats();
+/** GET /healthz: liveness plus the live counts, for probes and the landing page. 503 while the live state does not answer. */
+export function healthRouter(deps: { live: LiveState; storeKind: StoreKind; writes: WriteQueue; startedAt: number; connections: () => number }): Router {
+  return Router().get('/healthz', async (_req, res) => {
     const { pending, lost } = deps.writes.stats();
-    res.json({
-      status: 'ok',
-      store: deps.storeKind,
-      uptimeS: Math.round((Date.now() - deps.startedAt) / 1000),
-      online,
-      waiting,
-      inCalls,
-      away,
-      storeQueue: { pending, lost },
-    });
+    const base = { store: deps.storeKind, live: deps.live.kind, uptimeS: Math.round((Date.now() - deps.startedAt) / 1000), storeQueue: { pending, lost }, connectionsHere: deps.connections() };
+    try {
+      const { online, waiting, inCalls, away } = await deps.live.stats();
+      res.json({ status: 'ok', ...base, online, waiting, inCalls, away });
+    } catch {
+      res.status(503).json({ status: 'degraded', ...base });
+    }
   });
 }

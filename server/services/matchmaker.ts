@@ -293,6 +293,7 @@ export class Matchmaker {
   banned(installId: string): void {
     for (const session of [...this.#sessions.values(), ...this.#away.values()]) {
       if (session.installId !== installId) continue;
+      this.#stopWaiting(session);
       if (session.match) this.#endMatch(session.match, session, 'ended');
       if (this.#sessions.get(session.socketId) === session) this.options.transport.disconnect(session.socketId);
     }

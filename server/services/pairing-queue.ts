@@ -65,7 +65,7 @@ export class PairingQueue {
   pairFor(id: string, now: number): Pair | undefined {
     const entry = this.#entries.get(id);
     if (!entry) return undefined;
-    const partner = this.#bestPartner(entry, now);
+    const partner = choosePartner(entry, this.#entries.values(), now, this.options);
     if (!partner) return undefined;
     this.remove(entry.id);
     this.remove(partner.id);
@@ -88,25 +88,31 @@ export class PairingQueue {
     }
     return pairs;
   }
+}
 
-  #bestPartner(entry: QueueEntry, now: number): QueueEntry | undefined {
-    const { interestWaitMs, canPair } = this.options;
-    const waitedOut = (e: QueueEntry) => now - e.joinedAt >= interestWaitMs;
-    const open = (e: QueueEntry) => e.interests.length === 0 || waitedOut(e);
-    let anyone: QueueEntry | undefined;
-    let lastResort: QueueEntry | undefined;
-    for (const other of this.#entries.values()) {
-      if (other.id === entry.id || other.installId === entry.installId) continue;
-      if (canPair && !canPair(entry, other)) continue;
-      const shares = other.interests.some((tag) => entry.interests.includes(tag));
-      const avoided = entry.avoid === other.installId || other.avoid === entry.installId;
-      if (!avoided) {
-        if (shares) return other;
-        if (!anyone && open(entry) && open(other)) anyone = other;
-      } else if (!lastResort && waitedOut(entry) && waitedOut(other)) {
-        lastResort = other;
-      }
+/**
+ * The pairing rule itself, pure: the partner for `entry` among `candidates`
+ * (in arrival order), or none. The in-memory queue passes everyone waiting;
+ * the Redis live state passes a bounded window read from Redis and claims the
+ * answer atomically.
+ */
+export function choosePartner(entry: QueueEntry, candidates: Iterable<QueueEntry>, now: number, options: PairingQueueOptions): QueueEntry | undefined {
+  const { interestWaitMs, canPair } = options;
+  const waitedOut = (e: QueueEntry) => now - e.joinedAt >= interestWaitMs;
+  const open = (e: QueueEntry) => e.interests.length === 0 || waitedOut(e);
+  let anyone: QueueEntry | undefined;
+  let lastResort: QueueEntry | undefined;
+  for (const other of candidates) {
+    if (other.id === entry.id || other.installId === entry.installId) continue;
+    if (canPair && !canPair(entry, other)) continue;
+    const shares = other.interests.some((tag) => entry.interests.includes(tag));
+    const avoided = entry.avoid === other.installId || other.avoid === entry.installId;
+    if (!avoided) {
+      if (shares) return other;
+      if (!anyone && open(entry) && open(other)) anyone = other;
+    } else if (!lastResort && waitedOut(entry) && waitedOut(other)) {
+      lastResort = other;
     }
-    return anyone ?? lastResort;
   }
+  return anyone ?? lastResort;
 }

@@ -1,12 +1,13 @@
 /**
  * Reports, blocks and bans. Blocks of connected people and known active bans
- * are held in memory, so pairing and resuming never wait on the store; the
- * store is asked at the handshake with a deadline, and reports are written
- * through before they are acknowledged. Install ids are random and the only
- * identifier kept.
+ * are held in the live state (memory, or Redis shared by every process), so
+ * pairing and resuming never wait on the store; the store is asked at the
+ * handshake with a deadline, and reports are written through before they are
+ * acknowledged. Install ids are random and the only identifier kept.
  */
 import type { Logger } from 'pino';
 import type { BannedInfo } from '../../shared/protocol';
+import type { LiveState } from '../live/types';
 import { AUTO, FOREVER, inForce, type BanRecord, type NewReport, type ReporterStanding, type ReportReason, type ReportRecord, type Store } from '../store';
 import { TIMED_OUT, withDeadline } from './deadline';
 import type { WriteQueue } from './write-queue';
@@ -31,6 +32,7 @@ export function banReason(reports: Pick<ReportRecord, 'reason'>[]): ReportReason
   return [...SEVERITY].sort((a, b) => (counts.get(b) ?? 0) - (counts.get(a) ?? 0))[0]!;
 }
 
+
 export interface SafetyPolicy {
   /** Distinct reporters within the window that ban an install. */
   banThreshold: number;
@@ -44,8 +46,6 @@ export interface SafetyPolicy {
 export const LOOKUP_DEADLINE_MS = 500;
 /** A report's write waits this long at most before the answer is `unavailable`. */
 export const REPORT_DEADLINE_MS = 900;
-/** Known bans held in memory, most recent kept. */
-const MAX_KNOWN_BANS = 100_000;
 
 export interface SafetyDeps {
   store: Store;
@@ -53,25 +53,15 @@ export interface SafetyDeps {
   log: Logger;
   /** Follow-up writes that must happen eventually (ban counting). */
   writes: WriteQueue;
-  /** A ban decided here, or found late by a lookup that missed the handshake's deadline. */
-  onBan: (installId: string) => void;
+  /** Where blocks and bans take effect; a ban there ends the install's calls on every process. */
+  live: LiveState;
 }
 
 export class Safety {
-  /** installId → installs it must never meet; held while it has a connection. */
-  readonly #blocks = new Map<string, Set<string>>();
-  readonly #connections = new Map<string, number>();
-  /** installId → its active ban, as far as this process knows. */
-  readonly #bans = new Map<string, BanRecord>();
   /** What `unavailable` tells clients to wait before retrying. */
   readonly retryAfterMs = 5000;
 
   constructor(private readonly deps: SafetyDeps) {}
-
-  /** The ban check of every resume: memory only, never the database. */
-  isBanned(installId: string, now = Date.now()): boolean {
-    return this.#activeBan(installId, now) !== undefined;
-  }
 
   /**
    * At the handshake: refuses a banned install (resolving with its ban), or
@@ -81,9 +71,10 @@ export class Safety {
    * Every admitted connection must be matched by a `disconnected` call.
    */
   async admit(installId: string, now = Date.now()): Promise<BanRecord | undefined> {
-    const known = this.#activeBan(installId, now);
-    if (known) return known;
-    const { store, log } = this.deps;
+    const { store, log, live } = this.deps;
+    // A known ban answers at once, store or no store (a live state that does not answer knows nothing).
+    const until = await live.bannedUntil(installId).catch(() => undefined);
+    if (until) return this.#knownBan(installId, until, now);
     const lookup = Promise.all([store.latestBan(installId), store.blockedWith(installId)]);
     let answer: Awaited<typeof lookup> | typeof TIMED_OUT | undefined;
     try {
@@ -93,43 +84,21 @@ export class Safety {
     }
     if (answer === TIMED_OUT) {
       log.warn('ban and block lookup is slow: admitting on what memory knows, applying its answer when it comes');
-      lookup.then(([ban, blocked]) => this.#learn(installId, ban, blocked, true)).catch(() => {});
+      lookup.then(([ban, blocked]) => this.#learn(installId, ban, blocked)).catch(() => {});
     } else if (answer) {
       const [ban, blocked] = answer;
       if (ban && inForce(ban, now)) {
-        this.#rememberBan(ban);
+        await live.ban(installId, ban.until).catch(() => {});
         return ban;
       }
+      if (blocked.length > 0) await live.learnBlocks(installId, blocked).catch(() => {});
     }
-    this.#connections.set(installId, (this.#connections.get(installId) ?? 0) + 1);
-    if (!this.#blocks.has(installId)) this.#blocks.set(installId, new Set());
-    if (answer && answer !== TIMED_OUT) this.#learn(installId, undefined, answer[1], false);
     return undefined;
   }
 
-  disconnected(installId: string): void {
-    const left = (this.#connections.get(installId) ?? 1) - 1;
-    if (left > 0) return void this.#connections.set(installId, left);
-    this.#connections.delete(installId);
-    this.#blocks.delete(installId);
-  }
-
-  isBlocked(a: string, b: string): boolean {
-    return this.#blocks.get(a)?.has(b) === true || this.#blocks.get(b)?.has(a) === true;
-  }
-
-  /** Blocks a pair for the pairing queue at once (in memory; saveReport stores it). */
-  block(a: string, b: string): void {
-    this.#blocks.get(a)?.add(b);
-    this.#blocks.get(b)?.add(a);
-  }
-
-  /** What a refused connection is told about its ban. */
-  async bannedInfo(ban: BanRecord): Promise<BannedInfo> {
-    // The handshake never waits long on the database: unknown counts as not appealed (the appeal form says so if not).
-    const appeal = await withDeadline(this.deps.store.appealOf(ban.id), LOOKUP_DEADLINE_MS).catch(() => undefined);
-    const appealed = appeal !== undefined && appeal !== TIMED_OUT;
-    return { until: ban.until.toISOString(), reason: ban.reason, permanent: ban.until.getTime() >= FOREVER.getTime(), appealed };
+  /** Blocks a pair for the pairing queue at once (saveReport stores it). */
+  block(a: string, b: string): Promise<void> {
+    return this.deps.live.block(a, b);
   }
 
   /**
@@ -153,11 +122,37 @@ export class Safety {
   countReports(report: NewReport): void {
     this.deps.writes.push(`ban check ${report.matchId}`, async () => {
       const ban = await this.decideBan(report);
-      if (ban) this.banned(ban);
+      if (ban) await this.banned(ban);
     });
   }
 
-  /** Bans the reported install if enough different people reported it; resolves with the new ban. Idempotent. */
+  /**
+   * A ban (automatic or a moderator's) takes effect on every process at once:
+   * the live state remembers it, ends the install's calls (the stranger is
+   * told `ended`, also while the install is away) and closes its connections.
+   */
+  banned(ban: BanRecord): Promise<void> {
+    return this.deps.live.ban(ban.installId, ban.until);
+  }
+
+  /** A moderator lifted this install's ban: every process lets it in from now on. */
+  lifted(installId: string): Promise<void> {
+    return this.deps.live.lift(installId);
+  }
+
+  /** What a refused connection is told about its ban. */
+  async bannedInfo(ban: BanRecord): Promise<BannedInfo> {
+    // The handshake never waits long on the database: unknown counts as not appealed (the appeal form says so if not).
+    const appeal = ban.id ? await withDeadline(this.deps.store.appealOf(ban.id), LOOKUP_DEADLINE_MS).catch(() => undefined) : undefined;
+    const appealed = appeal !== undefined && appeal !== TIMED_OUT;
+    return { until: ban.until.toISOString(), reason: ban.reason, permanent: ban.until.getTime() >= FOREVER.getTime(), appealed };
+  }
+
+  /**
+   * Bans the reported install when enough different people reported it
+   * (weighted by reporterWeight, dismissed reports left out); resolves with
+   * the new ban. Idempotent.
+   */
   async decideBan(report: NewReport): Promise<BanRecord | undefined> {
     const { store, policy, log } = this.deps;
     const now = report.at.getTime();
@@ -185,36 +180,29 @@ export class Safety {
     return ban;
   }
 
-  /** A moderator's ban: refused from now on (memory first, so no lookup is needed) and dropped wherever connected. */
-  banned(ban: BanRecord): void {
-    this.#rememberBan(ban);
-    this.deps.onBan(ban.installId);
-  }
-
-  /** A moderator lifted this install's ban: let it in at once (forget what memory knew). */
-  lifted(installId: string): void {
-    this.#bans.delete(installId);
-  }
-
-  /** Applies a lookup's answer: the blocks it found, and (when it came late) a ban, which closes the connection. */
-  #learn(installId: string, ban: BanRecord | undefined, blocked: string[], late: boolean): void {
-    const set = this.#blocks.get(installId);
-    if (set) for (const other of blocked) set.add(other);
-    if (late && ban && inForce(ban, Date.now())) {
-      this.#rememberBan(ban);
-      this.deps.onBan(installId);
+  /**
+   * A ban the live state knows (from any process): its record from the store
+   * for what the person is told, within the lookup deadline. A record the
+   * store says is lifted means the live state missed the lift: forget it and
+   * admit. A store that does not answer: refuse with what the live state knows.
+   */
+  async #knownBan(installId: string, until: Date, now: number): Promise<BanRecord | undefined> {
+    const { store, live } = this.deps;
+    const record: BanRecord | undefined | typeof TIMED_OUT = await withDeadline(store.latestBan(installId), LOOKUP_DEADLINE_MS).catch(() => TIMED_OUT);
+    if (record !== TIMED_OUT) {
+      if (record && inForce(record, now)) return record;
+      if (record?.liftedAt) {
+        await live.lift(installId).catch(() => {});
+        return undefined;
+      }
     }
+    return { id: '', installId, offence: 0, reason: 'other', by: AUTO, at: new Date(now), until };
   }
 
-  #activeBan(installId: string, now: number): BanRecord | undefined {
-    const ban = this.#bans.get(installId);
-    if (ban && !inForce(ban, now)) this.#bans.delete(installId);
-    return inForce(ban, now) ? ban : undefined;
-  }
-
-  #rememberBan(ban: BanRecord): void {
-    this.#bans.delete(ban.installId);
-    this.#bans.set(ban.installId, ban);
-    if (this.#bans.size > MAX_KNOWN_BANS) this.#bans.delete(this.#bans.keys().next().value!);
+  /** Applies a lookup's late answer: the blocks it found, and a ban, which closes the connection. */
+  async #learn(installId: string, ban: BanRecord | undefined, blocked: string[]): Promise<void> {
+    const { live } = this.deps;
+    if (blocked.length > 0) await live.learnBlocks(installId, blocked);
+    if (ban && inForce(ban, Date.now())) await live.ban(installId, ban.until);
   }
 }

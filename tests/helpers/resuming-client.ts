@@ -26,7 +26,7 @@ export class Person {
   /** Every automatic resume's ack, with how long it took. */
   readonly resumes: Array<{ ack: { ok: boolean; state?: ResumeAck['state']; partner?: 'present' | 'away'; [key: string]: unknown }; ms: number }> = [];
 
-  constructor(url: string, options: { installId?: string; reconnectionDelay?: number } = {}) {
+  constructor(url: string, options: { installId?: string; reconnectionDelay?: number; ca?: string } = {}) {
     this.installId = options.installId ?? randomUUID();
     this.socket = io(url, {
       transports: ['websocket'],
@@ -35,6 +35,7 @@ export class Person {
       reconnectionDelay: options.reconnectionDelay ?? 100,
       reconnectionDelayMax: 500,
       randomizationFactor: 0.3,
+      ca: options.ca,
     }) as Client;
     this.socket.on('connect', () => {
       if (this.token) void this.resume();

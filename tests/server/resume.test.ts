@@ -186,7 +186,7 @@ describe('a dropped connection keeps its call', () => {
     expect(await ended).toEqual({ matchId, reason: 'ended' });
     expect(await fresh.emitWithAck('queue:leave', {})).toEqual({ ok: true, state: 'idle' });
     expect(await s.store.reportsAgainst(answerer.installId)).toMatchObject([{ reporterId: offerer.installId, reportedId: answerer.installId, matchId }]);
-    expect(s.server.safety.isBlocked(offerer.installId, answerer.installId)).toBe(true);
+    expect(await s.server.live.isBlocked(offerer.installId, answerer.installId)).toBe(true);
 
     const second = await pair(s.url);
     await drop(second.answerer, second.offerer);
