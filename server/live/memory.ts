@@ -86,6 +86,11 @@ export class MemoryLiveState implements LiveState {
   }
 
   async isBlocked(a: string, b: string): Promise<boolean> {
+    return this.isBlockedNow(a, b);
+  }
+
+  /** The same, synchronously (in-process inspection: the soak's invariant checks). */
+  isBlockedNow(a: string, b: string): boolean {
     return this.#isBlocked(a, b);
   }
 

@@ -13,7 +13,7 @@ import { LIMITS } from '../../shared/limits';
 import type { EndReason, IceServer, ResumeAck, ResumeMatched, ServerToClientEvents, SignalData, SignalPayload, Stats } from '../../shared/protocol';
 import type { ErrorCode } from '../../shared/errors';
 import { ExpiringMap } from './expiring-map';
-import { PairingQueue, type Pair } from './pairing-queue';
+import { PairingQueue, type Pair, type QueueEntry } from './pairing-queue';
 import { keepRelayOnly } from './relay-only';
 import type { ResumeTokens } from './resume-token';
 
@@ -153,6 +153,16 @@ export class Matchmaker {
 
   awaySessions(): IterableIterator<Session> {
     return this.#away.values();
+  }
+
+  /** Who waits, in arrival order, with when they joined (on the `now` clock). */
+  queueEntries(): IterableIterator<QueueEntry> {
+    return this.#queue.entries();
+  }
+
+  /** The clock queue entries' joinedAt is on. */
+  now(): number {
+    return this.#now();
   }
 
   /**
@@ -331,6 +341,7 @@ export class Matchmaker {
   }
 
   #enqueue(session: Session): SessionState {
+    this.#releaseAwaySeats(session.installId);
     session.state = 'waiting';
     // add() keeps the turn of someone already waiting and only updates interests.
     this.#queue.add({
@@ -352,6 +363,17 @@ export class Matchmaker {
   }
 
   /** `tell`: whether the partner hears `partner:away` (not a resumer, whose ack already says so). */
+  /**
+   * Someone who looks for a new stranger has moved on from a call they were
+   * away from (a restarted client that did not resume): that call ends now,
+   * rather than at the end of the grace, so nobody is ever in two calls.
+   */
+  #releaseAwaySeats(installId: string): void {
+    for (const seat of [...this.#away.values()]) {
+      if (seat.installId === installId && seat.match) this.#endMatch(seat.match, seat, 'disconnected');
+    }
+  }
+
   #goAway(session: Session, tell = true): void {
     const match = session.match!;
     session.state = 'away';

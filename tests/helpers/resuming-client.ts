@@ -22,6 +22,8 @@ export class Person {
   matchId?: string;
   role?: 'offerer' | 'answerer';
   partner?: 'present' | 'away';
+  /** A session:resume is on its way. */
+  resuming = false;
   readonly received: Received[] = [];
   /** Every automatic resume's ack, with how long it took. */
   readonly resumes: Array<{ ack: { ok: boolean; state?: ResumeAck['state']; partner?: 'present' | 'away'; [key: string]: unknown }; ms: number }> = [];
@@ -65,10 +67,13 @@ export class Person {
   async resume(): Promise<void> {
     const startedAt = Date.now();
     let ack;
+    this.resuming = true;
     try {
       ack = await this.socket.timeout(5000).emitWithAck('session:resume', { token: this.token! });
     } catch {
       return; // dropped again before the answer: the next connect resumes
+    } finally {
+      this.resuming = false;
     }
     this.resumes.push({ ack, ms: Date.now() - startedAt });
     if (!ack.ok) return;
@@ -97,6 +102,11 @@ export class Person {
 
   close(): void {
     this.socket.close();
+  }
+
+  /** Forgets the call (before Next, Stop or Report: the ack, not match:ended, says it is over). */
+  forget(): void {
+    this.#idle();
   }
 
   #idle(): void {

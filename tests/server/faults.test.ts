@@ -46,7 +46,8 @@ async function signalingFlows(a: Person, b: Person, n: number) {
   });
 }
 
-describe('a cut connection (TCP proxy in front of one person)', () => {
+// Each test starts one or two server processes through tsx, which takes seconds on a busy machine.
+describe('a cut connection (TCP proxy in front of one person)', { timeout: 90_000 }, () => {
   it('a 2.5 s drop keeps the call: the partner is told, the dropped side resumes on its recovered connection, signaling flows on the same match', async () => {
     const server = await serverProcess();
     const proxy = await startTcpProxy(server.port);
@@ -108,7 +109,7 @@ describe('a cut connection (TCP proxy in front of one person)', () => {
   });
 });
 
-describe('server restarts with calls up', () => {
+describe('server restarts with calls up', { timeout: 90_000 }, () => {
   it('after SIGKILL, a fresh process on the same port adopts both calls; Next, Stop and Report work; bad tokens are refused', async () => {
     const port = await freePort();
     const env = { PORT: String(port), REPORT_BAN_THRESHOLD: '1' };
@@ -118,15 +119,16 @@ describe('server restarts with calls up', () => {
     const [e, f] = track(...(await pairPeople(first.url)));
     const matches = [a.matchId, c.matchId, e.matchId];
     expect(await first.stop('SIGKILL')).toBeNull();
-    const killedAt = Date.now();
     await serverProcess(env);
+    // From the moment the new process listens (its start-up through tsx is not the server's doing).
+    const listeningAt = Date.now();
     await vi.waitFor(
       () => {
         for (const person of [a, b, c, d, e, f]) expect(person.resumes.at(-1)?.ack).toMatchObject({ ok: true, state: 'matched' });
       },
       { timeout: 10_000, interval: 50 },
     );
-    expect(Date.now() - killedAt).toBeLessThan(10_000);
+    expect(Date.now() - listeningAt).toBeLessThan(10_000);
     expect([a.matchId, c.matchId, e.matchId]).toEqual(matches);
     for (const [x, y] of [[a, b], [c, d], [e, f]] as const) {
       // The first back re-created the call with the stranger away; the second joined it.

@@ -272,12 +272,18 @@ describe('refused resumes change nothing', () => {
     expect(s.server.matchmaker.stats()).toMatchObject({ inCalls: 2, away: 1 });
     expect(partnerSeen).toEqual([]);
 
-    // A connection already waiting cannot resume.
-    expect(await fresh.emitWithAck('queue:join', {})).toMatchObject({ ok: true, state: 'waiting' });
-    expect(await fresh.emitWithAck('session:resume', { token })).toMatchObject({ ok: false, error: { code: 'not_idle' } });
-    expect(await fresh.emitWithAck('queue:leave', {})).toMatchObject({ ok: true });
     // The genuine token still works afterwards: nothing was changed by the refusals.
-    expect(await fresh.emitWithAck('session:resume', { token })).toMatchObject({ ok: true, state: 'matched', matchId });
+    const other = await client(s.url, offerer.installId);
+    expect(await other.emitWithAck('session:resume', { token })).toMatchObject({ ok: true, state: 'matched', matchId });
+    other.close();
+    await nextEvent(answerer.socket, 'partner:away');
+
+    // A connection already waiting cannot resume. (Looking for someone new while away from a call
+    // ends that call: the stranger is told at once, rather than after the grace.)
+    const ended = nextEvent(answerer.socket, 'match:ended');
+    expect(await fresh.emitWithAck('queue:join', {})).toMatchObject({ ok: true, state: 'waiting' });
+    expect(await ended).toEqual({ matchId, reason: 'disconnected' });
+    expect(await fresh.emitWithAck('session:resume', { token })).toMatchObject({ ok: false, error: { code: 'not_idle' } });
   });
 
   it('a ban decided while someone is away ends the call for the partner as ended', async () => {

@@ -78,7 +78,8 @@ function expectNothingWaitedOnTheDatabase() {
   expect(slow).toEqual([]);
 }
 
-describe('MongoDB outages', () => {
+// Each test starts the server process through tsx and jongodb, which takes seconds on a busy machine.
+describe('MongoDB outages', { timeout: 120_000 }, () => {
   it('down at start: calls go on, reports answer unavailable within a second, call records are written when it comes up', async () => {
     timings.length = 0;
     const port = await freePort();

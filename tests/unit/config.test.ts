@@ -49,6 +49,17 @@ describe('config', () => {
     expect(parseConfig({ TURN_URLS: 'turn:a:1, turns:b:2', TURN_SECRET: 'x'.repeat(16) }).TURN_URLS).toEqual(['turn:a:1', 'turns:b:2']);
   });
 
+  it('validates the resume settings: grace, secret length, token lifetime at least the grace', () => {
+    const config = parseConfig({});
+    expect(config.RESUME_GRACE_S).toBe(20);
+    expect(config.RESUME_TOKEN_TTL_S).toBe(43_200);
+    expect(config.RESUME_SECRET).toBeUndefined();
+    expect(() => parseConfig({ RESUME_SECRET: 'short' })).toThrow('RESUME_SECRET: expected at least 32 characters');
+    expect(() => parseConfig({ RESUME_GRACE_S: '0' })).toThrow('RESUME_GRACE_S');
+    expect(() => parseConfig({ RESUME_GRACE_S: '120', RESUME_TOKEN_TTL_S: '60' })).toThrow('RESUME_TOKEN_TTL_S: must be at least RESUME_GRACE_S');
+    expect(parseConfig({ RESUME_SECRET: 'x'.repeat(32), RESUME_GRACE_S: '5' })).toMatchObject({ RESUME_GRACE_S: 5 });
+  });
+
   it('treats empty values as unset', () => {
     expect(parseConfig({ PORT: '', MONGODB_URI: '' }).PORT).toBe(3000);
   });
