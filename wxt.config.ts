@@ -7,11 +7,12 @@ export default defineConfig({
   modules: ['@wxt-dev/webextension-polyfill'],
   publicDir: 'extension/public',
   outDir: '.output',
-  manifest: {
+  // `npm run zip` builds with --mode store: no `key` (the Web Store refuses one and assigns its own id).
+  manifest: ({ mode }) => ({
     name: '__MSG_extName__',
     description: '__MSG_extDescription__',
     default_locale: 'en',
-    key: EXTENSION_PUBLIC_KEY,
+    ...(mode !== 'store' && { key: EXTENSION_PUBLIC_KEY }),
     permissions: ['offscreen', 'storage', 'sidePanel'],
     host_permissions: [],
     action: { default_title: 'Tabcall' },
@@ -20,7 +21,8 @@ export default defineConfig({
       'stop-call': { suggested_key: { default: 'Alt+Shift+S' }, description: '__MSG_commandStop__' },
       'toggle-mute': { suggested_key: { default: 'Alt+Shift+M' }, description: '__MSG_commandMute__' },
     },
-  },
+  }),
+  zip: { artifactTemplate: '{{name}}-{{version}}-{{browser}}-store.zip' },
   vite: () => ({
     esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   }),

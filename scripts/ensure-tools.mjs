@@ -1,7 +1,7 @@
 /**
  * Makes sure the Debian packages the browser tests and benchmarks use are
- * installed: Chromium, coturn for the TURN relay test, redis-server and nginx
- * for the multi-node tests. Installs what is
+ * installed: Chromium, coturn for the TURN relay test, unzip to check the
+ * store package, redis-server and nginx for the multi-node tests. Installs what is
  * missing with one apt-get run when we are root.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,12 +9,14 @@ import { existsSync } from 'node:fs';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/lib/chromium/chromium';
 export const TURNSERVER = '/usr/bin/turnserver';
+export const UNZIP = '/usr/bin/unzip';
 export const REDIS_SERVER = '/usr/bin/redis-server';
 export const NGINX = '/usr/sbin/nginx';
 
 const PACKAGES = [
   { binary: CHROMIUM, packages: ['chromium', 'fonts-dejavu-core'] },
   { binary: TURNSERVER, packages: ['coturn'] },
+  { binary: UNZIP, packages: ['unzip'] },
   // The multi-node tests and bench:cluster: shared live state, and the load balancer in front.
   { binary: REDIS_SERVER, packages: ['redis-server'] },
   { binary: NGINX, packages: ['nginx'] },

@@ -11,6 +11,7 @@ import { clickButton, EXTENSION_URL, launchWithExtension, openExtensionPage, pre
 import { startTcpProxy } from '../tests/helpers/tcp-proxy';
 import { startServer } from '../tests/helpers/server';
 import { ensureTools } from './ensure-tools.mjs';
+import { captureModeration } from './moderation-screenshots';
 
 const OUT = 'docs/screenshots';
 
@@ -147,7 +148,9 @@ async function captureCameraProblems() {
 }
 
 ensureTools();
-// `npm run screenshots -- camera` takes only the camera problems.
-if (process.argv[2] !== 'camera') for (const look of LOOKS) await capture(look);
-await captureCameraProblems();
+// `npm run screenshots -- camera` takes only the camera problems, `-- moderation` only moderation.
+const only = process.argv[2];
+if (!only) for (const look of LOOKS) await capture(look);
+if (!only || only === 'camera') await captureCameraProblems();
+if (!only || only === 'moderation') await captureModeration();
 process.exit(0);

@@ -17,6 +17,11 @@ import { DEV_RESUME_SECRET, type Config } from './config';
 import { handshakeMiddleware, type SocketData } from './middleware/handshake';
 import { healthRouter } from './routes/health';
 import { landingRouter } from './routes/landing';
+import { appealRouter } from './routes/appeal';
+import { modRouter } from './routes/mod';
+import { privacyRouter } from './routes/privacy';
+import { Moderation } from './moderation/service';
+import { scheduleRetention } from './services/retention';
 import { MemoryLiveState } from './live/memory';
 import { RedisLiveState } from './live/redis';
 import type { EndedCall, LiveState, Transport } from './live/types';
@@ -44,6 +49,7 @@ export interface TabcallServer {
   /** The in-memory live state's matchmaker, for in-process tests; throws on Redis. */
   readonly matchmaker: Matchmaker;
   readonly safety: Safety;
+  readonly moderation: Moderation;
   /** Call records and ban counting on their way to the database. */
   readonly writes: WriteQueue;
   /** Listens and resolves with the bound port (pass 0 for a free one). */
@@ -74,6 +80,13 @@ export type ServerOptions = Pick<
   | 'TURN_URLS'
   | 'TURN_SECRET'
   | 'TURN_TTL_S'
+  | 'MODERATORS'
+  | 'MOD_SESSION_TTL_S'
+  | 'MOD_SIGNIN_POINTS'
+  | 'MOD_SIGNIN_WINDOW_S'
+  | 'RETENTION_DAYS'
+  | 'RETENTION_SWEEP_S'
+  | 'PRIVACY_CONTACT'
   | 'RESUME_GRACE_S'
   | 'RESUME_SECRET'
   | 'RESUME_TOKEN_TTL_S'
@@ -199,8 +212,42 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
     live,
   });
 
+  const moderation = new Moderation(store, {
+    banned: (ban) => safety.banned(ban),
+    lifted: (installId) => safety.lifted(installId),
+  });
+  // req.ip: the socket's address, or the first X-Forwarded-For one behind a trusted proxy (rate limits only).
+  app.set('trust proxy', options.TRUST_PROXY);
   app.use(healthRouter({ live, storeKind: store.kind, writes, startedAt, connections: () => io.engine.clientsCount }));
   app.use(landingRouter({ live }));
+  app.use(privacyRouter({ retentionDays: options.RETENTION_DAYS, contact: options.PRIVACY_CONTACT, relayOnly: turn !== undefined }));
+  app.use(
+    appealRouter({
+      moderation,
+      allowedOrigins: options.ALLOWED_ORIGINS,
+      points: options.RATE_REPORT_POINTS * options.RATE_ADDRESS_FACTOR,
+      windowS: options.RATE_REPORT_WINDOW_S,
+    }),
+  );
+  app.use(
+    '/mod',
+    modRouter({
+      moderation,
+      moderators: options.MODERATORS,
+      sessionTtlMs: options.MOD_SESSION_TTL_S * 1000,
+      signin: { points: options.MOD_SIGNIN_POINTS, windowS: options.MOD_SIGNIN_WINDOW_S, addressFactor: options.RATE_ADDRESS_FACTOR },
+    }),
+  );
+  // A fault (the store down, most likely) is logged and answered plainly: no stack, nothing about the request.
+  app.use(((error, _req, res, _next) => {
+    // A client's fault (a body too large or malformed) keeps its 4xx; anything else is ours.
+    const status = (error as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) return void res.status(status).type('text').send('Bad request.');
+    log.error({ err: error }, 'request failed');
+    res.status(500).type('text').send('Internal error; try again.');
+  }) as express.ErrorRequestHandler);
+  const lifetime = new AbortController();
+  scheduleRetention(store, { maxAgeMs: options.RETENTION_DAYS * 86_400_000, sweepEveryMs: options.RETENTION_SWEEP_S * 1000 }, log, lifetime.signal);
 
   const buckets = createBuckets(options, redis?.client);
   // Addresses are counted under a keyed hash: never in clear, not even in Redis.
@@ -248,6 +295,7 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
       return live.matchmaker;
     },
     safety,
+    moderation,
     writes,
     listen: (port, host) =>
       new Promise((resolve, reject) => {
@@ -258,6 +306,7 @@ export function createTabcallServer(options: ServerOptions, deps: { store: Store
       (closing ??= (async () => {
         clearInterval(sweepTimer);
         clearInterval(statsTimer);
+        lifetime.abort();
         // Calls are not ended: peers keep talking and resume them on the next process.
         await live.close();
         io.emit('server:closing', { reconnectAfterMs: options.SHUTDOWN_GRACE_MS });

@@ -5,10 +5,30 @@
  */
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
-import { EXTENSION_ORIGIN } from '../shared/extension-id';
+import { EXTENSION_ID } from '../shared/extension-id';
 import { IceServer } from '../shared/protocol';
+import { HASH_PATTERN } from './moderation/password';
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+
+const list = (text: string) => text.split(',').map((item) => item.trim()).filter(Boolean);
+
+/** `name:hash,name:hash`; the hash is split off at the first colon. */
+const moderators = z
+  .string()
+  .default('')
+  .transform((text, ctx) =>
+    list(text).map((entry) => {
+      const colon = entry.indexOf(':');
+      const name = entry.slice(0, colon);
+      const hash = entry.slice(colon + 1);
+      // "auto" is how the audit and ban history name the automatic rule.
+      if (colon < 1 || !/^[\w.-]{1,40}$/.test(name) || name === 'auto' || !HASH_PATTERN.test(hash)) {
+        ctx.addIssue({ code: 'custom', message: 'expected name:hash pairs, each hash from `npm run -s moderator-hash`' });
+      }
+      return { name, hash };
+    }),
+  );
 
 const jsonArray = <T extends z.ZodType>(item: T) =>
   z.string().transform((text, ctx) => {
@@ -25,11 +45,14 @@ export const ConfigSchema = z.object({
   HOST: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'expected a mongodb:// or mongodb+srv:// URI').optional(),
-  /** Comma-separated origins; an entry ending in ":*" allows any port. */
-  ALLOWED_ORIGINS: z
+  /** Comma-separated origins; an entry ending in ":*" allows any port. Unset: EXTENSION_IDS' origins and localhost. */
+  ALLOWED_ORIGINS: z.string().transform(list).optional(),
+  /** Extension ids allowed by the default origin list: the unpacked build's, and the Web Store's once it has one. */
+  EXTENSION_IDS: z
     .string()
-    .default(`${EXTENSION_ORIGIN},http://localhost:*,http://127.0.0.1:*`)
-    .transform((list) => list.split(',').map((origin) => origin.trim()).filter(Boolean)),
+    .default(EXTENSION_ID)
+    .transform(list)
+    .pipe(z.array(z.string().regex(/^[a-p]{32}$/, 'expected 32-letter Chrome extension ids (a to p)'))),
   ICE_SERVERS: jsonArray(IceServer).default([{ urls: 'stun:stun.l.google.com:19302' }]),
   INTEREST_WAIT_MS: int(0, 60_000).default(3000),
   STATS_INTERVAL_MS: int(1000, 60_000).default(1000),
@@ -56,6 +79,17 @@ export const ConfigSchema = z.object({
     .pipe(z.array(z.string().regex(/^turns?:/, 'expected turn: or turns: URLs'))),
   TURN_SECRET: z.string().min(16, 'expected at least 16 characters').optional(),
   TURN_TTL_S: int(60, 86_400).default(3600),
+  /** Moderator accounts for /mod. */
+  MODERATORS: moderators,
+  MOD_SESSION_TTL_S: int(1, 7 * 86_400).default(8 * 3600),
+  /** Failed sign-ins allowed per name per window (per address: RATE_ADDRESS_FACTOR times as many). */
+  MOD_SIGNIN_POINTS: int(1, 1000).default(5),
+  MOD_SIGNIN_WINDOW_S: int(1, 86_400).default(900),
+  /** Call records and dismissed reports older than this are deleted. */
+  RETENTION_DAYS: int(1, 3650).default(30),
+  RETENTION_SWEEP_S: int(1, 86_400).default(3600),
+  /** Where the privacy page tells people to ask for deletion; unset, it says "the operator of this server". */
+  PRIVACY_CONTACT: z.email().optional(),
   /** How long a person whose connection dropped mid-call keeps their seat. */
   RESUME_GRACE_S: int(1, 300).default(20),
   /** Seals resume tokens; every process that should adopt calls needs the same one. Unset: a development secret. */
@@ -74,14 +108,20 @@ export const ConfigSchema = z.object({
   path: ['RESUME_TOKEN_TTL_S'],
 });
 
+type Parsed = z.infer<typeof ConfigSchema>;
+export type Config = Omit<Parsed, 'ALLOWED_ORIGINS'> & { ALLOWED_ORIGINS: string[] };
+
+/** The default allow-list: each extension id's origin, and any port on localhost. */
+export function defaultOrigins(extensionIds: readonly string[]): string[] {
+  return [...extensionIds.map((id) => `chrome-extension://${id}`), 'http://localhost:*', 'http://127.0.0.1:*'];
+}
+
 /**
  * Used when RESUME_SECRET is unset, so a development server works out of the
  * box (and a restarted one still adopts calls); anyone can read it here, so
  * main.ts warns. Production sets its own.
  */
 export const DEV_RESUME_SECRET = 'tabcall-development-resume-secret-not-for-production';
-
-export type Config = z.infer<typeof ConfigSchema>;
 
 export class ConfigError extends Error {}
 
@@ -90,7 +130,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   // Empty strings mean "unset", as in a .env file with `KEY=`.
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
   const result = ConfigSchema.safeParse(present);
-  if (result.success) return result.data;
+  if (result.success) return { ...result.data, ALLOWED_ORIGINS: result.data.ALLOWED_ORIGINS ?? defaultOrigins(result.data.EXTENSION_IDS) };
   const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
 }

@@ -21,3 +21,13 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 /** Reasons the server refuses a connection at the handshake (connect_error's message). */
 export const HANDSHAKE_ERRORS = ['origin_refused', 'invalid_install_id', 'banned', 'too_many_connections'] as const;
 export type HandshakeError = (typeof HANDSHAKE_ERRORS)[number];
+
+/** Error codes of POST /api/appeal (the body's `code`), with the HTTP status each comes with. */
+export const APPEAL_ERRORS = {
+  invalid_payload: 400, // not { installId, text } within the limits
+  origin_refused: 403, // a browser origin outside the allow-list
+  not_banned: 404, // this install has no ban in force: nothing to appeal
+  already_appealed: 409, // this ban has been appealed already; one appeal per ban
+  rate_limited: 429, // too many appeals from this address; retry after retryAfterMs
+} as const;
+export type AppealError = keyof typeof APPEAL_ERRORS;

@@ -24,6 +24,8 @@ export const LIMITS = {
   maxMessageBytes: 32 * 1024,
   /** Characters in a report's optional details. */
   reportDetails: 300,
+  /** Characters in a banned person's appeal. */
+  appealText: 500,
   /** Characters in one chat message (sent peer to peer, never through the server). */
   chatMessage: 500,
   /** Characters in a resume token (opaque, sealed by the server; real ones are about 450). */

@@ -167,7 +167,15 @@ export const ServerClosing = z.strictObject({ reconnectAfterMs: z.int().min(0) }
 export type ServerClosing = z.infer<typeof ServerClosing>;
 
 /** The data of a `banned` handshake refusal (connect_error.data). */
-export const BannedInfo = z.strictObject({ until: z.iso.datetime() });
+export const BannedInfo = z.strictObject({
+  until: z.iso.datetime(),
+  /** The category the ban was for (a report reason). */
+  reason: z.enum(REPORT_REASONS),
+  /** Banned for good: `until` is then far in the future and means nothing. */
+  permanent: z.boolean(),
+  /** An appeal of this ban has been received. */
+  appealed: z.boolean(),
+});
 export type BannedInfo = z.infer<typeof BannedInfo>;
 
 export const ProtocolError = z.strictObject({ event: z.string().max(100), error: ErrorBody });
@@ -198,6 +206,15 @@ export interface ServerToClientEvents {
   /** An event that could not be acknowledged (unknown event or no ack callback). */
   'protocol:error': (payload: ProtocolError) => void;
 }
+
+// ---- HTTP: appeals (POST /api/appeal) ---------------------------------------
+
+/** A banned person's appeal: their own install id (their only credential) and a short text. */
+export const AppealRequest = z.strictObject({
+  installId: z.uuid(),
+  text: z.string().trim().min(1).max(LIMITS.appealText),
+});
+export type AppealRequest = z.infer<typeof AppealRequest>;
 
 export const SERVER_EVENTS = [
   'match:found',

@@ -261,7 +261,7 @@ export class CallController {
       down: () => this.dispatch({ type: 'link-down' }),
       connectError: (error) => {
         const banned = error.message === 'banned' ? BannedInfo.safeParse(error.data) : undefined;
-        this.dispatch(banned?.success ? { type: 'banned', until: banned.data.until } : { type: 'link-down' });
+        this.dispatch(banned?.success ? { type: 'banned', ban: banned.data } : { type: 'link-down' });
       },
       stats: (stats) => this.dispatch({ type: 'stats', stats }),
       'match:found': (match) => {

@@ -9,7 +9,7 @@
  * signaling link's state (view.link). The call goes on while the link is down;
  * when it comes back, the call is resumed with the server's token.
  */
-import type { Ack, AckBodies, EndReason, ErrorBody, MatchFound, ReportPayload, ResumeAck, Stats } from '../../shared/protocol';
+import type { Ack, AckBodies, BannedInfo, EndReason, ErrorBody, MatchFound, ReportPayload, ResumeAck, Stats } from '../../shared/protocol';
 import { LIMITS } from '../../shared/limits';
 import { ALL_ON, INITIAL_STATE, inCall, type CallState, type ChatLine, type MediaSwitches, type RtcPhase } from './call-state';
 import type { CallTarget, LiveCall, MediaResult } from './messages';
@@ -60,7 +60,7 @@ export type MachineEvent =
   // the signaling link
   | { type: 'link-up' }
   | { type: 'link-down' }
-  | { type: 'banned'; until: string }
+  | { type: 'banned'; ban: BannedInfo }
   | { type: 'server-closing'; reconnectAfterMs: number }
   // answers to what we sent (`matchId`: the call it was about; `ack` undefined: no answer)
   | { type: 'queue-acked'; gen: number; event: 'queue:join' | 'queue:next'; matchId?: string; ack?: QueueAck; noAnswer?: NoAnswer }
@@ -273,7 +273,7 @@ export function transition(s: MachineState, e: MachineEvent): Outcome {
 
     case 'banned':
       return ok(
-        { ...INITIAL_MACHINE, gen: s.gen + 1, view: { ...INITIAL_STATE, localMedia: s.view.localMedia, problem: { kind: 'banned', until: e.until } } },
+        { ...INITIAL_MACHINE, gen: s.gen + 1, view: { ...INITIAL_STATE, localMedia: s.view.localMedia, problem: { kind: 'banned', ...e.ban } } },
         { type: 'close-link', leave: false },
         { type: 'release-media' },
       );

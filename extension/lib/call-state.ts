@@ -3,7 +3,7 @@
  * (call-machine.ts) owns the only live copy and pushes it to views on every
  * change; this file only says what it looks like.
  */
-import type { EndReason, Stats } from '../../shared/protocol';
+import type { BannedInfo, EndReason, Stats } from '../../shared/protocol';
 
 export type Phase =
   | 'idle' // nothing going on: Start
@@ -28,7 +28,7 @@ export type RtcPhase = 'connecting' | 'connected' | 'failed';
 export type MediaFailure = 'denied' | 'no_device' | 'in_use' | 'other';
 
 export type Problem =
-  | { kind: 'banned'; until: string }
+  | ({ kind: 'banned' } & BannedInfo)
   | { kind: 'rate_limited'; retryAfterMs: number }
   | { kind: 'media'; failure: MediaFailure }
   | { kind: 'server_error'; message: string };

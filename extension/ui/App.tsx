@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { inCall } from '../lib/call-state';
 import { sendMessage } from '../lib/messages';
 import { mark } from '../lib/trace';
+import { BanNotice } from './components/BanNotice';
 import { Chat } from './components/Chat';
 import { Interests } from './components/Interests';
 import { ReportButton } from './components/ReportDialog';
@@ -78,6 +79,7 @@ export function App(props: { surface: 'popup' | 'sidepanel' }) {
       {state.commonInterests.length > 0 && <p class="interests">{t('sharedInterests', state.commonInterests.join(', '))}</p>}
 
       {phase === 'rules' && <RulesGate />}
+      {state.problem?.kind === 'banned' && <BanNotice ban={state.problem} />}
       <section class="stage" aria-label={t('videoArea')} data-video-path={streams?.path}>
         <Video class="remote" stream={streams?.remote} label={t('stranger')} />
         <div class="stage-overlay" aria-live="polite">

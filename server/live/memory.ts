@@ -106,6 +106,10 @@ export class MemoryLiveState implements LiveState {
     this.matchmaker.banned(installId);
   }
 
+  async lift(installId: string): Promise<void> {
+    this.#bans.delete(installId);
+  }
+
   async bannedUntil(installId: string): Promise<Date | undefined> {
     return this.#activeBan(installId) ? new Date(this.#bans.get(installId)!) : undefined;
   }

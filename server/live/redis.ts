@@ -218,6 +218,11 @@ export class RedisLiveState implements LiveState {
     await this.#run('tcBan', installId, String(until.getTime()));
   }
 
+  async lift(installId: string): Promise<void> {
+    // One key every process reads at the handshake and in the pairing script: gone for all at once.
+    await this.#call(() => this.#redis.del(this.#key('ban', installId)));
+  }
+
   async bannedUntil(installId: string): Promise<Date | undefined> {
     const until = await this.#call(() => this.#redis.get(this.#key('ban', installId)));
     return until ? new Date(Number(until)) : undefined;

@@ -65,6 +65,8 @@ export interface LiveState {
   ban(installId: string, until: Date): Promise<void>;
   /** When the install's active ban ends; undefined when it is not banned. */
   bannedUntil(installId: string): Promise<Date | undefined>;
+  /** A moderator lifted the install's ban: forgotten at once on every process, so its next connection is let in. */
+  lift(installId: string): Promise<void>;
 
   /**
    * Counts one more connection from an address key (already hashed), across

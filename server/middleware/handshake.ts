@@ -30,7 +30,7 @@ export function handshakeMiddleware(
     if (!auth.success) return next(refuse('invalid_install_id'));
     // Last check: once admitted (blocks loaded), the connection goes ahead.
     const ban = await safety.admit(auth.data.installId);
-    if (ban) return next(refuse('banned', { until: ban.until.toISOString() }));
+    if (ban) return next(refuse('banned', await safety.bannedInfo(ban)));
     // Counted across every process; a live state that does not answer admits (and counts nothing).
     const addressKey = perAddress.addressKey(socket);
     const admitted = await perAddress.live.admitAddress(addressKey, perAddress.cap).catch(() => undefined);

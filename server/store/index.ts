@@ -3,8 +3,8 @@ import { MemoryStore } from './memory-store';
 import { MongooseStore } from './mongoose-store';
 import type { Store } from './types';
 
-export type { Store, CallRecord, StoreKind, ReportRecord, BanRecord } from './types';
-export { StoreUnavailableError } from './types';
+export type * from './types';
+export { StoreUnavailableError, AUTO, FOREVER, inForce } from './types';
 
 /**
  * MongoDB when a URI is given, else the embedded store, saying so in the log.

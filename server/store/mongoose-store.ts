@@ -1,15 +1,25 @@
+import { randomUUID } from 'node:crypto';
 import mongoose, { Schema, type Connection, type ConnectOptions, type Model } from 'mongoose';
 import type { Logger } from 'pino';
 import { END_REASONS, REPORT_REASONS } from '../../shared/protocol';
 import {
+  appealFields,
+  auditFields,
   banFields,
   callFields,
   pairKey,
   reportFields,
   StoreUnavailableError,
+  type AppealRecord,
+  type AuditEntry,
   type BanRecord,
   type CallRecord,
+  type NewAppeal,
+  type NewAuditEntry,
+  type NewBan,
+  type NewReport,
   type ReportRecord,
+  type ReporterStanding,
   type Store,
 } from './types';
 
@@ -26,12 +36,16 @@ const callSchema = new Schema<CallRecord>(
 
 const reportSchema = new Schema<ReportRecord>(
   {
-    reporterId: { type: String, required: true },
+    id: { type: String, required: true, unique: true },
+    reporterId: { type: String, required: true, index: true },
     reportedId: { type: String, required: true, index: true },
     matchId: { type: String, required: true },
     reason: { type: String, required: true, enum: REPORT_REASONS },
     details: { type: String, maxlength: 300 },
     at: { type: Date, required: true },
+    status: { type: String, required: true, enum: ['open', 'upheld', 'dismissed'], index: true },
+    decidedBy: { type: String },
+    decidedAt: { type: Date },
   },
   { versionKey: false },
 );
@@ -54,10 +68,41 @@ const blockSchema = new Schema<BlockDoc>(
 
 const banSchema = new Schema<BanRecord>(
   {
+    id: { type: String, required: true, unique: true },
     installId: { type: String, required: true, index: true },
     offence: { type: Number, required: true, min: 1 },
+    reason: { type: String, required: true, enum: REPORT_REASONS },
+    by: { type: String, required: true },
     at: { type: Date, required: true },
     until: { type: Date, required: true },
+    liftedAt: { type: Date },
+    liftedBy: { type: String },
+  },
+  { versionKey: false },
+);
+
+const appealSchema = new Schema<AppealRecord>(
+  {
+    id: { type: String, required: true, unique: true },
+    // One appeal per ban, enforced by the database.
+    banId: { type: String, required: true, unique: true },
+    installId: { type: String, required: true, index: true },
+    text: { type: String, required: true, maxlength: 500 },
+    at: { type: Date, required: true, index: true },
+  },
+  { versionKey: false },
+);
+
+const auditSchema = new Schema<AuditEntry>(
+  {
+    id: { type: String, required: true, unique: true },
+    at: { type: Date, required: true, index: true },
+    moderator: { type: String, required: true },
+    action: { type: String, required: true, enum: ['dismiss', 'uphold', 'ban', 'lift'] },
+    installId: { type: String, required: true },
+    reportId: { type: String },
+    before: { type: String, required: true },
+    after: { type: String, required: true },
   },
   { versionKey: false },
 );
@@ -93,6 +138,8 @@ export class MongooseStore implements Store {
   readonly reports: Model<ReportRecord>;
   readonly blocks: Model<BlockDoc>;
   readonly bans: Model<BanRecord>;
+  readonly appeals: Model<AppealRecord>;
+  readonly audit: Model<AuditEntry>;
   #closed = false;
 
   private constructor(private readonly connection: Connection) {
@@ -100,6 +147,8 @@ export class MongooseStore implements Store {
     this.reports = connection.model<ReportRecord>('Report', reportSchema);
     this.blocks = connection.model<BlockDoc>('Block', blockSchema);
     this.bans = connection.model<BanRecord>('Ban', banSchema);
+    this.appeals = connection.model<AppealRecord>('Appeal', appealSchema);
+    this.audit = connection.model<AuditEntry>('AuditEntry', auditSchema);
   }
 
   /** Connects, or rejects with StoreUnavailableError (for tests and tools that need the database now). */
@@ -139,7 +188,7 @@ export class MongooseStore implements Store {
   }
 
   async #createIndexes(): Promise<void> {
-    await Promise.all([this.calls, this.reports, this.blocks, this.bans].map((model) => model.createIndexes()));
+    await Promise.all([this.calls, this.reports, this.blocks, this.bans, this.appeals, this.audit].map((model) => model.createIndexes()));
   }
 
   async recordCall(call: CallRecord): Promise<void> {
@@ -165,23 +214,57 @@ export class MongooseStore implements Store {
     return guarded(() => this.calls.countDocuments().exec());
   }
 
-  async addReport(report: ReportRecord): Promise<void> {
-    try {
-      await this.reports.create(reportFields(report));
-    } catch (error) {
-      if ((error as { code?: number }).code === DUPLICATE_KEY) return;
-      throw new StoreUnavailableError(error);
-    }
+  async deleteCallsBefore(before: Date): Promise<number> {
+    const result = await guarded(() => this.calls.deleteMany({ endedAt: { $lt: before } }).exec());
+    return result.deletedCount;
   }
 
-  async reportsAbout(reportedId: string): Promise<ReportRecord[]> {
-    const docs = await guarded(() => this.reports.find({ reportedId }).sort({ at: 1 }).lean<ReportRecord[]>().exec());
+  async addReport(report: NewReport): Promise<ReportRecord> {
+    const record = reportFields({ ...report, id: randomUUID(), status: 'open' });
+    try {
+      await this.reports.create(record);
+      return record;
+    } catch (error) {
+      if ((error as { code?: number }).code !== DUPLICATE_KEY) throw new StoreUnavailableError(error);
+    }
+    // Resent after `unavailable` while the first write landed late: the stored one stands.
+    const stored = await guarded(() => this.reports.findOne({ reporterId: report.reporterId, matchId: report.matchId }).lean<ReportRecord>().exec());
+    if (!stored) throw new StoreUnavailableError(new Error('duplicate report not found'));
+    return reportFields(stored);
+  }
+
+  async findReport(id: string): Promise<ReportRecord | undefined> {
+    const doc = await guarded(() => this.reports.findOne({ id }).lean<ReportRecord>().exec());
+    return doc ? reportFields(doc) : undefined;
+  }
+
+  async decideReport(id: string, status: 'upheld' | 'dismissed', by: string, at: Date): Promise<ReportRecord | undefined> {
+    const doc = await guarded(() =>
+      this.reports.findOneAndUpdate({ id }, { $set: { status, decidedBy: by, decidedAt: at } }, { returnDocument: 'after' }).lean<ReportRecord>().exec(),
+    );
+    return doc ? reportFields(doc) : undefined;
+  }
+
+  async reportsAgainst(reportedId: string): Promise<ReportRecord[]> {
+    const docs = await guarded(() => this.reports.find({ reportedId }).sort({ at: -1 }).lean<ReportRecord[]>().exec());
     return docs.map(reportFields);
   }
 
-  async distinctReporters(reportedId: string, since: Date): Promise<number> {
-    const docs = await guarded(() => this.reports.find({ reportedId, at: { $gte: since } }, { reporterId: 1, _id: 0 }).lean<Pick<ReportRecord, 'reporterId'>[]>().exec());
-    return new Set(docs.map((doc) => doc.reporterId)).size;
+  async openReports(limit: number): Promise<ReportRecord[]> {
+    const docs = await guarded(() => this.reports.find({ status: 'open' }).sort({ at: -1 }).limit(limit).lean<ReportRecord[]>().exec());
+    return docs.map(reportFields);
+  }
+
+  async reporterStanding(reporterId: string): Promise<ReporterStanding> {
+    const docs = await guarded(() => this.reports.find({ reporterId }, { status: 1, _id: 0 }).lean<Pick<ReportRecord, 'status'>[]>().exec());
+    const standing: ReporterStanding = { upheld: 0, dismissed: 0, open: 0 };
+    for (const doc of docs) standing[doc.status]++;
+    return standing;
+  }
+
+  async deleteDismissedReportsBefore(before: Date): Promise<number> {
+    const result = await guarded(() => this.reports.deleteMany({ status: 'dismissed', at: { $lt: before } }).exec());
+    return result.deletedCount;
   }
 
   async addBlock(a: string, b: string): Promise<void> {
@@ -198,13 +281,63 @@ export class MongooseStore implements Store {
     return [...new Set(docs.map((doc) => (doc.a === installId ? doc.b : doc.a)))];
   }
 
-  async addBan(ban: BanRecord): Promise<void> {
-    await guarded(() => this.bans.create(banFields(ban)));
+  async addBan(ban: NewBan): Promise<BanRecord> {
+    const record = banFields({ ...ban, id: randomUUID() });
+    await guarded(() => this.bans.create(record));
+    return record;
   }
 
   async latestBan(installId: string): Promise<BanRecord | undefined> {
-    const doc = await guarded(() => this.bans.findOne({ installId }).sort({ offence: -1 }).lean<BanRecord>().exec());
+    const doc = await guarded(() => this.bans.findOne({ installId }).sort({ at: -1, offence: -1 }).lean<BanRecord>().exec());
     return doc ? banFields(doc) : undefined;
+  }
+
+  async bansOf(installId: string): Promise<BanRecord[]> {
+    const docs = await guarded(() => this.bans.find({ installId }).sort({ at: -1, offence: -1 }).lean<BanRecord[]>().exec());
+    return docs.map(banFields);
+  }
+
+  async liftBan(id: string, by: string, at: Date): Promise<BanRecord | undefined> {
+    // Only a ban not lifted yet matches, so two moderators lifting at once record one lift.
+    const doc = await guarded(() =>
+      this.bans
+        .findOneAndUpdate({ id, liftedAt: { $exists: false } }, { $set: { liftedAt: at, liftedBy: by } }, { returnDocument: 'after' })
+        .lean<BanRecord>()
+        .exec(),
+    );
+    return doc ? banFields(doc) : undefined;
+  }
+
+  async addAppeal(appeal: NewAppeal): Promise<AppealRecord | undefined> {
+    const record = appealFields({ ...appeal, id: randomUUID() });
+    try {
+      await this.appeals.create(record);
+      return record;
+    } catch (error) {
+      if ((error as { code?: number }).code === DUPLICATE_KEY) return undefined;
+      throw new StoreUnavailableError(error);
+    }
+  }
+
+  async appealOf(banId: string): Promise<AppealRecord | undefined> {
+    const doc = await guarded(() => this.appeals.findOne({ banId }).lean<AppealRecord>().exec());
+    return doc ? appealFields(doc) : undefined;
+  }
+
+  async recentAppeals(limit: number): Promise<AppealRecord[]> {
+    const docs = await guarded(() => this.appeals.find().sort({ at: -1 }).limit(limit).lean<AppealRecord[]>().exec());
+    return docs.map(appealFields);
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const record = auditFields({ ...entry, id: randomUUID() });
+    await guarded(() => this.audit.create(record));
+    return record;
+  }
+
+  async auditLog(limit: number): Promise<AuditEntry[]> {
+    const docs = await guarded(() => this.audit.find().sort({ at: -1, _id: -1 }).limit(limit).lean<AuditEntry[]>().exec());
+    return docs.map(auditFields);
   }
 
   async close(): Promise<void> {

@@ -88,7 +88,7 @@ describe('report', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     });
-    await server.store.addBan({ installId, offence: 1, at: new Date(), until: new Date(Date.now() + 3_600_000) });
+    await server.store.addBan({ installId, offence: 1, reason: 'spam', by: 'auto', at: new Date(), until: new Date(Date.now() + 3_600_000) });
     await clickButton(page, 'Start');
     await page.waitForFunction(() => document.querySelector('.stage-message.error')?.textContent?.includes('until'), { polling: 100, timeout: 10_000 });
     await waitForPhase(page, 'idle');

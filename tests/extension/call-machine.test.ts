@@ -214,9 +214,10 @@ describe('call machine: the signaling link drops and comes back', () => {
     expect(queued.state.view).toMatchObject({ phase: 'waiting', link: 'connected' });
   });
 
-  it('a ban stops everything and says until when', () => {
-    const banned = run([{ type: 'banned', until: '2030-01-01T00:00:00.000Z' }], inCall('m1').state);
-    expect(banned.state.view).toMatchObject({ phase: 'idle', link: 'offline', problem: { kind: 'banned' } });
+  it('a ban stops everything and says until when, why, and whether it was appealed', () => {
+    const ban = { until: '2030-01-01T00:00:00.000Z', reason: 'spam', permanent: false, appealed: false } as const;
+    const banned = run([{ type: 'banned', ban }], inCall('m1').state);
+    expect(banned.state.view).toMatchObject({ phase: 'idle', link: 'offline', problem: { kind: 'banned', ...ban } });
     expect(types(banned.effects)).toEqual(['close-link', 'release-media']);
   });
 });

@@ -225,6 +225,21 @@ function contract(kind: Kind) {
       expect(await live.bannedUntil(a.installId)).toBeUndefined();
     });
 
+    it('a lift forgets the ban at once: the install pairs again; a lift of someone not banned changes nothing', async () => {
+      await open();
+      const { b } = await pair();
+      await live.ban(b.installId, new Date(h.now() + 60_000));
+      await live.lift(b.installId);
+      expect(await live.bannedUntil(b.installId)).toBeUndefined();
+      const back = await person(b.installId);
+      const other = await person();
+      expect(await live.join(back.id, [])).toBe('waiting');
+      expect(await live.join(other.id, [])).toBe('matched');
+      expect(found(back.id)).toHaveLength(1);
+      await live.lift(other.installId);
+      expect(await live.bannedUntil(other.installId)).toBeUndefined();
+    });
+
     it('caps connections per address, and frees a slot on release', async () => {
       await open();
       expect(await live.admitAddress('addr', 2)).toBe(true);
@@ -247,6 +262,22 @@ function contract(kind: Kind) {
         await n0.ban(b.installId, new Date(h.now() + 60_000));
         expect(events(a.id, 'match:ended')).toEqual([{ matchId, reason: 'ended' }]);
         expect(h.kicked).toEqual([b.id]);
+      });
+
+      it('across nodes: a lift on one node lets the install in and paired on every other at once', async () => {
+        await open(3);
+        const [n0, n1, n2] = h.nodes as [LiveState, LiveState, LiveState];
+        const installId = randomUUID();
+        await n0.ban(installId, new Date(h.now() + 60_000));
+        expect(await n1.bannedUntil(installId)).toBeDefined();
+        await n2.lift(installId);
+        expect(await n0.bannedUntil(installId)).toBeUndefined();
+        expect(await n1.bannedUntil(installId)).toBeUndefined();
+        const a = await person(installId, n1);
+        const b = await person(randomUUID(), n0);
+        await n1.join(a.id, []);
+        expect(await n0.join(b.id, [])).toBe('matched');
+        expect(found(a.id)).toHaveLength(1);
       });
 
       it('a dead node\'s people are never paired: waiting ones drop, matched ones turn away within seconds', async () => {

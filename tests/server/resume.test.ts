@@ -185,7 +185,7 @@ describe('a dropped connection keeps its call', () => {
     expect(await fresh.emitWithAck('report', { matchId, reason: 'harassment' })).toMatchObject({ ok: true, state: 'waiting' });
     expect(await ended).toEqual({ matchId, reason: 'ended' });
     expect(await fresh.emitWithAck('queue:leave', {})).toEqual({ ok: true, state: 'idle' });
-    expect(await s.store.reportsAbout(answerer.installId)).toMatchObject([{ reporterId: offerer.installId, reportedId: answerer.installId, matchId }]);
+    expect(await s.store.reportsAgainst(answerer.installId)).toMatchObject([{ reporterId: offerer.installId, reportedId: answerer.installId, matchId }]);
     expect(await s.server.live.isBlocked(offerer.installId, answerer.installId)).toBe(true);
 
     const second = await pair(s.url);

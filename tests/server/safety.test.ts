@@ -33,8 +33,8 @@ describe('report', () => {
     expect(await ended).toEqual({ matchId, reason: 'ended' });
     expect(Date.now() - started).toBeLessThan(1000);
     await sleep(50);
-    const stored = await s.store.distinctReporters(s.server.matchmaker.session(reported.id!)!.installId, new Date(0));
-    expect(stored).toBe(1);
+    const stored = await s.store.reportsAgainst(s.server.matchmaker.session(reported.id!)!.installId);
+    expect(stored).toMatchObject([{ reason: 'harassment', details: 'rude', status: 'open' }]);
   });
 
   it('refuses a report for a call that is not yours', async () => {
@@ -143,7 +143,7 @@ describe('bans', () => {
     await new Promise<void>((r) => bad.once('connect', () => r()));
     await bad.emitWithAck('queue:join', {});
     await new Promise((r) => bad.once('stats', r));
-    await s.store.addBan({ installId: badId, offence: 1, at: new Date(), until: new Date(Date.now() + 60_000) });
+    await s.store.addBan({ installId: badId, offence: 1, reason: 'spam', by: 'auto', at: new Date(), until: new Date(Date.now() + 60_000) });
     bad.io.engine.close();
     const error = await new Promise<Error>((resolve) => bad.once('connect_error', resolve));
     expect(error.message).toBe('banned');

@@ -109,7 +109,7 @@ describe('MongoDB outages', { timeout: 120_000 }, () => {
 
     // Retrying the report now works; it is stored and its ban counting happened (threshold 1).
     expect(await report(c)).toMatchObject({ ok: true });
-    expect(await store.reportsAbout(d.installId)).toMatchObject([{ reporterId: c.installId, reportedId: d.installId, matchId: expect.any(String) }]);
+    expect(await store.reportsAgainst(d.installId)).toMatchObject([{ reporterId: c.installId, reportedId: d.installId, matchId: expect.any(String) }]);
     await vi.waitFor(async () => expect(await store.latestBan(d.installId)).toMatchObject({ installId: d.installId, offence: 1 }));
     expectNothingWaitedOnTheDatabase();
   });
@@ -126,7 +126,7 @@ describe('MongoDB outages', { timeout: 120_000 }, () => {
     const [a, b] = await pair(s.url);
     const first = a.matchId!;
     expect(await report(a)).toMatchObject({ ok: true });
-    expect(await store.reportsAbout(b.installId)).toHaveLength(1);
+    expect(await store.reportsAgainst(b.installId)).toHaveLength(1);
     await vi.waitFor(async () => expect(await store.findCall(first)).toMatchObject({ endReason: 'ended' }));
 
     // Frozen: the database hangs. Handshakes and acks still answer within a second.
@@ -152,7 +152,7 @@ describe('MongoDB outages', { timeout: 120_000 }, () => {
     await vi.waitFor(async () => expect((await healthz(s.url)).storeQueue).toEqual({ pending: 0, lost: 0 }), { timeout: 30_000, interval: 200 });
     for (const matchId of duringFreeze) expect(await store.findCall(matchId)).toMatchObject({ matchId, endReason: 'next' });
     for (const { reporter, reported, ack } of frozenReports) {
-      if (ack.ok) expect(await store.reportsAbout(reported.installId)).toMatchObject([{ reporterId: reporter.installId }]);
+      if (ack.ok) expect(await store.reportsAgainst(reported.installId)).toMatchObject([{ reporterId: reporter.installId }]);
     }
 
     // Killed: the engine and its data are gone; calls go on.
@@ -175,7 +175,7 @@ describe('MongoDB outages', { timeout: 120_000 }, () => {
     // After it is back, a report answered ok is there, with its ban.
     const [i, j] = await pair(s.url);
     expect(await report(i)).toMatchObject({ ok: true });
-    expect(await fresh.reportsAbout(j.installId)).toHaveLength(1);
+    expect(await fresh.reportsAgainst(j.installId)).toHaveLength(1);
     await vi.waitFor(async () => expect(await fresh.latestBan(j.installId)).toBeDefined());
     await vi.waitFor(() => expect(j.socket.connected).toBe(false));
     expectNothingWaitedOnTheDatabase();

@@ -12,6 +12,25 @@ describe('config', () => {
     expect(config.ALLOWED_ORIGINS).toEqual([EXTENSION_ORIGIN, 'http://localhost:*', 'http://127.0.0.1:*']);
   });
 
+  it('adds the Web Store\'s extension id to the default allow-list through EXTENSION_IDS', () => {
+    const storeId = 'abcdefghijklmnopabcdefghijklmnop';
+    expect(parseConfig({ EXTENSION_IDS: `${EXTENSION_ID},${storeId}` }).ALLOWED_ORIGINS).toEqual([
+      EXTENSION_ORIGIN,
+      `chrome-extension://${storeId}`,
+      'http://localhost:*',
+      'http://127.0.0.1:*',
+    ]);
+    expect(parseConfig({ EXTENSION_IDS: storeId, ALLOWED_ORIGINS: 'https://a.example' }).ALLOWED_ORIGINS).toEqual(['https://a.example']);
+    expect(() => parseConfig({ EXTENSION_IDS: 'not-an-id' })).toThrow('EXTENSION_IDS');
+  });
+
+  it('reads moderator accounts and refuses malformed ones', () => {
+    expect(parseConfig({}).MODERATORS).toEqual([]);
+    expect(() => parseConfig({ MODERATORS: 'mia:plaintext' })).toThrow('MODERATORS: expected name:hash pairs');
+    expect(() => parseConfig({ MODERATORS: 'mia' })).toThrow('MODERATORS');
+    expect(() => parseConfig({ MODERATORS: `auto:scrypt.16384.8.1.${'A'.repeat(22)}.${'A'.repeat(43)}` })).toThrow('MODERATORS');
+  });
+
   it('names every bad variable and what it expected', () => {
     expect(() => parseConfig({ PORT: 'eighty', ICE_SERVERS: '{not json', MONGODB_URI: 'postgres://x' })).toThrow(ConfigError);
     try {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERROR_CODES, HANDSHAKE_ERRORS } from '../../shared/errors';
+import { APPEAL_ERRORS, ERROR_CODES, HANDSHAKE_ERRORS } from '../../shared/errors';
 import { LIMITS } from '../../shared/limits';
 import { MAX_PENDING } from '../../extension/rtc/remote-candidates';
 import { CHAT_CHANNEL, PEER_LIMITS, PEER_MESSAGES, PeerMessage } from '../../shared/peer';
-import { CLIENT_EVENTS, END_REASONS, REPORT_REASONS, SERVER_EVENTS } from '../../shared/protocol';
+import { BannedInfo, CLIENT_EVENTS, END_REASONS, REPORT_REASONS, SERVER_EVENTS } from '../../shared/protocol';
 
 const doc = readFileSync(new URL('../../docs/protocol.md', import.meta.url), 'utf8');
 const n = (value: number) => value.toLocaleString('en-US');
@@ -26,6 +26,11 @@ describe('docs/protocol.md matches shared/', () => {
     for (const code of [...ERROR_CODES, ...HANDSHAKE_ERRORS, ...END_REASONS]) expect(doc).toContain(`| \`${code}\` |`);
   });
 
+  it('lists every appeal error with its HTTP status, and every field of a ban refusal', () => {
+    for (const [code, status] of Object.entries(APPEAL_ERRORS)) expect(doc).toContain(`| \`${code}\` | ${status} |`);
+    for (const field of Object.keys(BannedInfo.shape)) expect(doc).toContain(`\`${field}\``);
+  });
+
   it('states the numeric bounds the schemas enforce', () => {
     expect(doc).toContain(`${n(LIMITS.maxMessageBytes)} bytes`);
     expect(doc).toContain(`SDP | ${n(LIMITS.sdpLength)} characters`);
@@ -34,6 +39,7 @@ describe('docs/protocol.md matches shared/', () => {
     expect(doc).toContain(`match id | ${LIMITS.matchIdLength} characters`);
     expect(doc).toContain(`${LIMITS.chatMessage} characters`);
     expect(doc).toContain(`report details | ${LIMITS.reportDetails} characters`);
+    expect(doc).toContain(`appeal text (\`POST /api/appeal\`) | ${LIMITS.appealText} characters`);
     expect(doc).toContain(`resume token | ${n(LIMITS.resumeTokenLength)} characters`);
     expect(doc).toContain(`held signals | ${LIMITS.heldSignals} per direction`);
   });

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 import { sendMessage } from '../../lib/messages';
-import { devicesItem, serverUrlItem } from '../../lib/settings';
+import { devicesItem, installIdItem, serverUrlItem } from '../../lib/settings';
 import { t } from '../i18n';
 
 /** Server URL (used from the next Start) and the camera/microphone to use (switched at once). */
@@ -9,10 +9,12 @@ export function Settings() {
   const [saved, setSaved] = useState(false);
   const [devices, setDevices] = useState<MediaDeviceInfo[]>([]);
   const [choice, setChoice] = useState<{ cameraId?: string; micId?: string }>({});
+  const [installId, setInstallId] = useState('');
 
   useEffect(() => {
     void serverUrlItem.getValue().then(setUrl);
     void devicesItem.getValue().then(setChoice);
+    void installIdItem.getValue().then(setInstallId);
   }, []);
 
   async function loadDevices() {
@@ -65,6 +67,8 @@ export function Settings() {
         <button type="submit">{t('save')}</button>
         {saved && <span role="status">{t('saved')}</span>}
       </form>
+      {/* Only the person sees it here: they quote it to ask for deletion (see the privacy policy). */}
+      <p class="install-id">{t('installIdLine')} <code>{installId}</code></p>
     </details>
   );
 }

@@ -1,6 +1,7 @@
 import type { EndReason } from '../../../shared/protocol';
 import { inCall, type CallState, type Problem } from '../../lib/call-state';
 import { t, type MessageKey } from '../i18n';
+import { banUntil } from './BanNotice';
 
 const MEDIA_PROBLEMS: Record<string, MessageKey> = {
   denied: 'problemCameraDenied',
@@ -18,7 +19,7 @@ export function problemText(problem: Problem): string {
     case 'rate_limited':
       return t('problemRateLimited', String(Math.ceil(problem.retryAfterMs / 1000)));
     case 'banned':
-      return t('problemBanned', new Date(problem.until).toLocaleString(t('lang')));
+      return problem.permanent ? t('problemBannedForGood') : t('problemBanned', banUntil(problem.until));
   }
 }
 
