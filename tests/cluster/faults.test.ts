@@ -202,7 +202,7 @@ describe('the cluster under load and faults', () => {
     await until(() => people.every((p) => p.socket.connected && p.connectedAt > restartedAt), 15_000, 'everyone reconnected');
     const reconnectedMs = Date.now() - restartedAt;
     console.log(
-      `[cluster Redis outage] join during the outage answered \`unavailable\` in ${answeredMs} ms; calls went on for 5 s; Redis restarted empty: a searcher was back in the queue ${queueBackMs} ms after the restart, and all ${people.length} people in calls had reconnected after ${reconnectedMs} ms (known gap: a call's second resume can miss partner:back, see the report)`,
+      `[cluster Redis outage] join during the outage answered \`unavailable\` in ${answeredMs} ms; calls went on for 5 s; Redis restarted empty: a searcher was back in the queue ${queueBackMs} ms after the restart, and all ${people.length} people in calls had reconnected after ${reconnectedMs} ms (known gap: a call's second resume can miss partner:back, see README, Many processes)`,
     );
     for (const p of [...people, waiter]) p.close();
   }, 300_000);
