@@ -84,8 +84,15 @@ local function enqueue(sid)
   redis.call('ZADD', key('q'), order, sid)
   local tags = cjson.decode(f[3] or '[]')
   for _, tag in ipairs(tags) do redis.call('ZADD', key('qi', tag), order, sid) end
-  -- Open to anyone at once without interests; with interests, once the tick sees their wait run out.
-  if #tags == 0 then redis.call('ZADD', key('qo'), order, sid) else redis.call('ZREM', key('qo'), sid) end
+  -- Open to anyone at once without interests; with interests, once their wait (from the first join,
+  -- kept across a re-join that changes interests) runs out: now if it has, else when the tick sees it.
+  local joined = tonumber(redis.call('HGET', s, 'j'))
+  if #tags == 0 or NOW - joined >= WAIT then
+    redis.call('ZADD', key('qo'), order, sid)
+  else
+    redis.call('ZREM', key('qo'), sid)
+    redis.call('ZADD', key('open'), joined + WAIT, sid)
+  end
   if f[4] then redis.call('SADD', key('nw', f[4]), sid) end
 end
 

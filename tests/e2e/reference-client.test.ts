@@ -94,7 +94,7 @@ describe.each([
     if (relay) expect(known.every((c) => c.type === 'relay')).toBe(true);
 
     // Media both ways, in the codecs that must work: frames decoded and sound heard on each side.
-    expect(await inboundCodecs(offscreen)).toEqual({ audio: 'audio/opus', video: 'video/VP8' });
+    await expect.poll(() => inboundCodecs(offscreen), { timeout: 10_000 }).toEqual({ audio: 'audio/opus', video: 'video/VP8' });
     for (const page of [offscreen, client.page]) {
       expect(await offscreenGrowth(page, 'framesDecoded', 1500)).toBeGreaterThan(10);
       await expect.poll(() => offscreenGrowth(page, 'audioEnergy', 500), { timeout: 10_000, interval: 0 }).toBeGreaterThan(0);

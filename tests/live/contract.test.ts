@@ -86,6 +86,17 @@ function contract(kind: Kind) {
       expect(found(plain.id)[0].matchId).toBe(found(go.id)[0].matchId);
     });
 
+    it('a re-join that changes interests keeps the turn and the wait already served: still open to anyone', async () => {
+      await open();
+      const go = await person();
+      await live.join(go.id, ['go']);
+      await h.advance(WAIT_MS); // the wait ran out: open to anyone
+      expect(await live.join(go.id, ['chess'])).toBe('waiting');
+      const plain = await person();
+      expect(await live.join(plain.id, [])).toBe('matched');
+      expect(found(go.id)[0].matchId).toBe(found(plain.id)[0].matchId);
+    });
+
     it('finds an open stranger behind many people still waiting for their interests (no whole-queue scan on Redis)', async () => {
       await open();
       for (let i = 0; i < 80; i++) await live.join((await person()).id, [`tag${i}`]);
