@@ -10,9 +10,7 @@
  * the same waiting person to two strangers.
  */
 import type { ResumeAck, SignalData, Stats } from '../../shared/protocol';
-import type { EndedCall, SessionState, SetTimer, Transport } from '../services/matchmaker';
-import type { ResumeTokens } from '../services/resume-token';
-import type { IceServer } from '../../shared/protocol';
+import type { EndedCall, MatchmakerOptions, SessionState, Transport } from '../services/matchmaker';
 
 export type { EndedCall, SessionState, Transport };
 
@@ -86,20 +84,5 @@ export interface LiveState {
   snapshot(): Promise<SessionView[]>;
 }
 
-/** What both implementations are built from. */
-export interface LiveStateOptions {
-  transport: Transport;
-  interestWaitMs: number;
-  /** How long an away person keeps their seat (RESUME_GRACE_S). */
-  graceMs: number;
-  tokens: ResumeTokens;
-  iceServers: (installId: string) => IceServer[];
-  relayOnly?: boolean;
-  onCallEnded?: (call: EndedCall) => void;
-  /** Wall clock in ms (Date.now); injectable so model tests own time. */
-  now?: () => number;
-  /** Grace timers of the in-memory one (Redis keeps deadlines and checks them on tick). */
-  setTimer?: SetTimer;
-  /** How long ended matches are remembered for late resumes (the token lifetime). */
-  tombstoneMs: number;
-}
+/** What both implementations are built from: the matchmaker's options, less the block and ban checks the live state owns. */
+export type LiveStateOptions = Omit<MatchmakerOptions, 'canPair' | 'isBanned'>;
