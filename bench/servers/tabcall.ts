@@ -10,6 +10,8 @@ const config = parseConfig({
   INTEREST_WAIT_MS: '60000',
   RATE_QUEUE_POINTS: '10000',
   RATE_SIGNAL_POINTS: '100000',
+  // Every benchmark client connects from 127.0.0.1; the default cap (50 per address) would refuse them.
+  MAX_CONNECTIONS_PER_ADDRESS: '100000',
 });
 const server = createTabcallServer(config, { store: new MemoryStore(), log: pino({ level: 'silent' }) });
 serveBenchChild(() => server.listen(0, '127.0.0.1'));
